@@ -1,0 +1,62 @@
+"""Configuration (配置): one settings class, read from the environment once.
+
+Every setting is read from a ``GOVSHARE_`` environment variable (or a ``.env`` file in the working
+directory); ``govshare settings`` prints them with their help text.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "govshare-development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """govshare settings; each field is documented because `govshare settings` shows it to operators."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVSHARE_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", description="development / test / production; production refuses unsafe defaults."
+    )
+    database_url: str = Field(
+        "sqlite:///govshare.db",
+        description="SQLAlchemy URL. Default: a SQLite file in the working directory; "
+        "production: postgresql+psycopg://user@host/db.",
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(DEVELOPMENT_SECRET),
+        description="Signs session cookies and links. Must be set (≥32 chars) outside development/test.",
+    )
+    base_url: str = Field(
+        "http://127.0.0.1:8000", description="Public URL of this platform; used in DCAT URIs and links."
+    )
+    default_locale: Literal["zh_CN", "en"] = Field("zh_CN", description="UI language when none is chosen.")
+    api_token_ttl_hours: int = Field(12, ge=1, le=24 * 30, description="Lifetime of a user's API token.")
+    max_upload_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest accepted upload (catalog sheets), in bytes."
+    )
+    search_page_size_max: int = Field(100, ge=1, description="Largest page a catalog search returns.")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        secret = self.secret_key.get_secret_value()
+        if self.environment == "production" and (secret == DEVELOPMENT_SECRET or len(secret) < 32):
+            raise ValueError(
+                "GOVSHARE_SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once on first use (never at import time)."""
+    return Settings()

@@ -1,0 +1,9 @@
+"""Every table of every capability, imported in one place for Alembic and the tests."""
+
+from govshare.auth import models as auth_models
+from govshare.catalog import models as catalog_models
+from govshare.core.db import Base
+
+metadata = Base.metadata
+
+__all__ = ["metadata", "auth_models", "catalog_models"]

@@ -1,0 +1,70 @@
+"""The FastAPI application factory: wires settings, database, routers, pages and error handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+from govshare import __version__
+from govshare.core.db import make_engine, make_session_factory
+from govshare.core.settings import Settings, get_settings
+from govshare.web import errors
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+DESCRIPTION = """
+govshare 政务信息资源共享平台 — every department registers the data it holds in one catalog,
+shares it under clear rules (无条件 / 有条件 / 不予共享) and reads others' data through one
+accountable exchange.
+
+Every error answers `{"error": {"code": "...", "message": "...", "details": ...}}`; `code` is stable.
+Authenticate with `POST /api/v1/auth/token` and send `Authorization: Bearer <token>`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None
+) -> FastAPI:
+    """Build the app. Tests pass their own ``session_factory``; otherwise one is made from settings."""
+    settings = settings or get_settings()
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.database_url))
+    app = FastAPI(title="govshare 政务信息资源共享平台", version=__version__, description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.session_factory = session_factory
+
+    errors.install(app)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie="govshare_session",
+        same_site="lax",
+        https_only=settings.environment == "production",
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    from govshare.auth.api import router as auth_router
+    from govshare.catalog.api import router as catalog_router
+
+    app.include_router(auth_router)
+    app.include_router(catalog_router)
+    for optional in ("govshare.catalog.interop", "govshare.web.pages"):
+        _include_if_present(app, optional)
+    return app
+
+
+def _include_if_present(app: FastAPI, module_name: str) -> None:
+    """Routers of capabilities that register themselves through ``register(app)``."""
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name != module_name:
+            raise
+        return
+    module.register(app)
