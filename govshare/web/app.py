@@ -52,7 +52,7 @@ def create_app(
 
     app.include_router(auth_router)
     app.include_router(catalog_router)
-    for optional in ("govshare.catalog.interop", "govshare.web.pages"):
+    for optional in ("govshare.catalog.interop", "govshare.catalog.sheet_api", "govshare.web.pages"):
         _include_if_present(app, optional)
     return app
 
