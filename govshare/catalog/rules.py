@@ -111,7 +111,7 @@ def check_resource(data: ResourceIn) -> Checked:
         elif code not in methods:
             methods.append(code)
     v["sharing_methods"] = methods
-    if sharing in ("unconditional", "conditional") and not methods:
+    if sharing in ("unconditional", "conditional") and not data.sharing_methods:
         out.add("sharing_methods", "sharing_method_required", "可共享的资源须至少选择一种共享方式")
 
     v["open_to_public"] = data.open_to_public
