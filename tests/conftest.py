@@ -91,3 +91,16 @@ def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 def city(session: Session) -> factories.City:
     """Departments, users of every role and their API tokens."""
     return factories.make_city(session)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """Argon2id with cheap parameters in tests only; production keeps the library's defaults."""
+    from argon2 import PasswordHasher
+
+    from govshare.auth import service
+
+    original = service._hasher
+    service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    service._hasher = original
