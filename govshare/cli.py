@@ -12,7 +12,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-app.add_typer(check_app, name="check", help="核验身份证号码、统一社会信用代码、行政区划代码 / Check identifiers.")
+app.add_typer(
+    check_app, name="check", help="核验身份证号码、统一社会信用代码、行政区划代码 / Check identifiers."
+)
 
 db_app = typer.Typer(help="数据库迁移 / Database schema migrations.", no_args_is_help=True)
 admin_app = typer.Typer(help="平台管理 / Bootstrap departments and users.", no_args_is_help=True)
@@ -51,7 +53,9 @@ def db_upgrade() -> None:
 @admin_app.command("create")
 def admin_create(
     username: str = typer.Option(..., help="登录名 / login name"),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True, help="≥ 8 characters"),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="≥ 8 characters"
+    ),
     department_code: str = typer.Option(..., "--department", help="所属部门代码（统一社会信用代码）"),
     department_name: str = typer.Option(
         "", help="部门名称: if the department is not registered yet, it is created with this name"

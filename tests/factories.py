@@ -39,7 +39,9 @@ def make_city(session: Session) -> City:
     authority = auth.create_department(
         session, code=dept_code(1), name="市政务服务数据管理局", level="city", division_code="440300"
     )
-    police = auth.create_department(session, code=dept_code(2), name="市公安局", level="city", division_code="440300")
+    police = auth.create_department(
+        session, code=dept_code(2), name="市公安局", level="city", division_code="440300"
+    )
     market = auth.create_department(
         session, code=dept_code(3), name="市市场监督管理局", level="city", division_code="440300"
     )
@@ -76,8 +78,15 @@ def resource_in(**overrides: Any) -> ResourceIn:
         "update_cycle": "daily",
         "subject_key_type": "person_id",
         "items": [
-            {"name": "公民身份号码", "data_type": "C", "is_key": True, "is_basic": True, "sensitivity": 3,
-             "masking_rule": "id_number", "searchable": True},
+            {
+                "name": "公民身份号码",
+                "data_type": "C",
+                "is_key": True,
+                "is_basic": True,
+                "sensitivity": 3,
+                "masking_rule": "id_number",
+                "searchable": True,
+            },
             {"name": "姓名", "data_type": "C", "is_basic": True, "masking_rule": "name"},
             {"name": "出生日期", "data_type": "D", "is_basic": True},
         ],

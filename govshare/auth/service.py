@@ -57,7 +57,9 @@ def create_department(
     try:
         code = ids.validate_credit_code(code)
     except ids.IdCheckError as err:
-        raise ValidationFailed("invalid_credit_code", f"部门代码无效：{err.message}", {"field": "code"}) from err
+        raise ValidationFailed(
+            "invalid_credit_code", f"部门代码无效：{err.message}", {"field": "code"}
+        ) from err
     try:
         division_code = ids.validate_division_code(division_code)
     except ids.IdCheckError as err:
@@ -70,7 +72,9 @@ def create_department(
     try:
         level = DepartmentLevel(level)
     except ValueError as err:
-        raise ValidationFailed("invalid_level", "层级须为 city（市级）或 district（区级）", {"field": "level"}) from err
+        raise ValidationFailed(
+            "invalid_level", "层级须为 city（市级）或 district（区级）", {"field": "level"}
+        ) from err
     if session.scalar(select(Department).where(Department.code == code)):
         raise Conflict("duplicate_department_code", f"部门代码 {code} 已登记", {"code": code})
     if session.scalar(select(Department).where(Department.name == name)):
@@ -116,7 +120,9 @@ def create_user(
     try:
         role = Role(role)
     except ValueError as err:
-        raise ValidationFailed("invalid_role", f"未知角色 {role}", {"allowed": [r.value for r in Role]}) from err
+        raise ValidationFailed(
+            "invalid_role", f"未知角色 {role}", {"allowed": [r.value for r in Role]}
+        ) from err
     if session.scalar(select(User).where(User.username == username)):
         raise Conflict("duplicate_username", f"用户名 {username} 已存在", {"username": username})
     dept = get_department(session, department_code)

@@ -99,10 +99,16 @@ def diff_versions(
 
 
 def _transition(name: str, summary: str):  # type: ignore[no-untyped-def]
-    def endpoint(code: str, session: SessionDep, user: CurrentUser, body: Reason | None = None) -> ResourcePublic:
+    def endpoint(
+        code: str, session: SessionDep, user: CurrentUser, body: Reason | None = None
+    ) -> ResourcePublic:
         reason = body.reason if body else ""
         fn = getattr(service, name)
-        result = fn(session, user, code, reason) if name in ("retire", "return_to_draft") else fn(session, user, code)
+        result = (
+            fn(session, user, code, reason)
+            if name in ("retire", "return_to_draft")
+            else fn(session, user, code)
+        )
         return ResourcePublic.model_validate(result)
 
     endpoint.__doc__ = summary
@@ -169,6 +175,8 @@ def negative_queue(session: SessionDep, user: CurrentUser) -> list[NegativeEntry
 
 
 @router.post("/negative-list/{entry_id}/decision", response_model=NegativeEntryPublic)
-def decide(entry_id: int, body: ReviewDecision, session: SessionDep, user: CurrentUser) -> NegativeEntryPublic:
+def decide(
+    entry_id: int, body: ReviewDecision, session: SessionDep, user: CurrentUser
+) -> NegativeEntryPublic:
     """Authority accepts (stays non-shared, listed publicly) or rejects with a reason."""
     return negative_public(negative.decide(session, user, entry_id, body.accept, body.reason))

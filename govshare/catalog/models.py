@@ -129,7 +129,9 @@ class NegativeListEntry(Base):
     __tablename__ = "catalog_negative_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    resource_id: Mapped[int] = mapped_column(ForeignKey("catalog_resource.id", ondelete="CASCADE"), index=True)
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_resource.id", ondelete="CASCADE"), index=True
+    )
     item_name: Mapped[str | None] = mapped_column(String(50))  # None: the whole resource
     legal_basis: Mapped[str] = mapped_column(Text)
     basic_item: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -143,7 +143,9 @@ def decide(session: Session, actor: User, entry_id: int, accept: bool, reason: s
     if entry is None:
         raise NotFound("negative_entry_not_found", f"未找到负面清单申报 {entry_id}")
     if entry.status != ReviewStatus.PENDING:
-        raise Conflict("already_decided", f"该申报已处理（{entry.status.value}）", {"status": entry.status.value})
+        raise Conflict(
+            "already_decided", f"该申报已处理（{entry.status.value}）", {"status": entry.status.value}
+        )
     reason = reason.strip()
     if not accept and not reason:
         raise ValidationFailed("reason_required", "驳回须写明理由", {"field": "reason"})
@@ -156,7 +158,11 @@ def decide(session: Session, actor: User, entry_id: int, accept: bool, reason: s
     resource.updated_at = utcnow()
     target = entry.item_name or "整个资源"
     versions.record(
-        session, resource, "negative_accepted" if accept else "negative_rejected", actor, f"{target}：{reason}"
+        session,
+        resource,
+        "negative_accepted" if accept else "negative_rejected",
+        actor,
+        f"{target}：{reason}",
     )
     session.commit()
     return entry

@@ -74,7 +74,11 @@ def check_resource(data: ResourceIn) -> Checked:
     if not summary:
         out.add("summary", "summary_required", "信息资源摘要不能为空")
     elif len(summary) > SUMMARY_MAX:
-        out.add("summary", "summary_too_long", f"信息资源摘要不能超过 {SUMMARY_MAX} 个字符（当前 {len(summary)} 个）")
+        out.add(
+            "summary",
+            "summary_too_long",
+            f"信息资源摘要不能超过 {SUMMARY_MAX} 个字符（当前 {len(summary)} 个）",
+        )
 
     cls = classification.parse(data.classification_code)
     v["classification_code"] = data.classification_code.strip()
@@ -124,7 +128,9 @@ def check_resource(data: ResourceIn) -> Checked:
     for raw in data.related_codes:
         code = raw.strip()
         if not _RESOURCE_CODE.match(code):
-            out.add("related_codes", "invalid_related_code", f"关联资源代码“{raw}”格式不正确（如 101/000001）")
+            out.add(
+                "related_codes", "invalid_related_code", f"关联资源代码“{raw}”格式不正确（如 101/000001）"
+            )
         elif code not in related:
             related.append(code)
     v["related_codes"] = related
@@ -163,7 +169,9 @@ def _check_items(out: Checked, items: list[ItemIn], sharing: str | None, subject
         if not name:
             out.add(f"{where}.name", "item_name_required", f"第 {pos} 个信息项缺少名称")
         elif len(name) > ITEM_NAME_MAX:
-            out.add(f"{where}.name", "item_name_too_long", f"信息项“{name[:20]}…”名称超过 {ITEM_NAME_MAX} 个字符")
+            out.add(
+                f"{where}.name", "item_name_too_long", f"信息项“{name[:20]}…”名称超过 {ITEM_NAME_MAX} 个字符"
+            )
         elif name in seen:
             out.add(f"{where}.name", "duplicate_item_name", f"信息项“{name}”重复")
         seen.add(name)
@@ -177,7 +185,11 @@ def _check_items(out: Checked, items: list[ItemIn], sharing: str | None, subject
         if item.sensitivity not in vocab.SENSITIVITY_LEVELS:
             out.add(f"{where}.sensitivity", "invalid_sensitivity", f"信息项“{name}”的敏感级别须为 1–4")
         if item.masking_rule not in vocab.MASKING_RULES:
-            out.add(f"{where}.masking_rule", "invalid_masking_rule", f"信息项“{name}”的脱敏规则“{item.masking_rule}”无效")
+            out.add(
+                f"{where}.masking_rule",
+                "invalid_masking_rule",
+                f"信息项“{name}”的脱敏规则“{item.masking_rule}”无效",
+            )
         if item.length is not None and not (0 < item.length <= 100000):
             out.add(f"{where}.length", "invalid_length", f"信息项“{name}”的长度须为正整数")
         basis = item.legal_basis.strip()

@@ -42,7 +42,9 @@ class ResourceIn(BaseModel):
     update_cycle: str = Field("daily", description="更新周期: realtime, daily, weekly, monthly, …")
     publish_date: date | None = None
     related_codes: list[str] = Field(default_factory=list, description="关联资源代码")
-    subject_key_type: str = Field("none", description="person_id, credit_code, house_code, certificate_id, none")
+    subject_key_type: str = Field(
+        "none", description="person_id, credit_code, house_code, certificate_id, none"
+    )
     contact_name: str = ""
     contact_phone: str = ""
     contact_email: str = ""

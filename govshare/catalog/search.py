@@ -161,13 +161,20 @@ def search(
         .subquery()
     )
     phrase = normalize(query).strip()
-    bonus = case((func.lower(Resource.name).contains(phrase, autoescape=True), literal(PHRASE_BONUS)), else_=0)
+    bonus = case(
+        (func.lower(Resource.name).contains(phrase, autoescape=True), literal(PHRASE_BONUS)), else_=0
+    )
     rank = (matched.c.score + matched.c.hits * 100 + bonus).label("rank")
     stmt = _apply_filters(select(Resource, rank).join(matched, matched.c.rid == Resource.id), filters)
-    total = session.scalar(
-        select(func.count()).select_from(
-            _apply_filters(select(Resource.id).join(matched, matched.c.rid == Resource.id), filters).subquery()
+    total = (
+        session.scalar(
+            select(func.count()).select_from(
+                _apply_filters(
+                    select(Resource.id).join(matched, matched.c.rid == Resource.id), filters
+                ).subquery()
+            )
         )
-    ) or 0
+        or 0
+    )
     rows = session.execute(stmt.order_by(rank.desc(), Resource.code).offset(offset).limit(page_size)).all()
     return SearchResult(total, [r[0] for r in rows], [int(r[1]) for r in rows])

@@ -53,7 +53,9 @@ def _require_editor(actor: User, provider: Department) -> None:
     require_role(actor, Role.DATA_OFFICER)
     if actor.department_id != provider.id:
         raise PermissionDenied(
-            "other_department", f"只能管理本部门（{actor.department.name}）的信息资源", {"provider": provider.code}
+            "other_department",
+            f"只能管理本部门（{actor.department.name}）的信息资源",
+            {"provider": provider.code},
         )
 
 
@@ -148,7 +150,9 @@ def update_resource(
     checked = _check(session, data, own_code=resource.code)
     if checked.values["classification_code"] != resource.classification_code:
         raise ValidationFailed(
-            "classification_immutable", "分类决定资源代码，登记后不能更改；请撤销后重新登记", {"field": "classification_code"}
+            "classification_immutable",
+            "分类决定资源代码，登记后不能更改；请撤销后重新登记",
+            {"field": "classification_code"},
         )
     before = versions.snapshot(resource)
     _apply(resource, checked)

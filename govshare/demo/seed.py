@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govshare.auth import service as auth
-from govshare.auth.models import Department, Role, User
+from govshare.auth.models import Department, User
 from govshare.catalog import negative, service
 from govshare.catalog.models import Resource, ReviewStatus
 from govshare.catalog.schemas import ResourceIn
@@ -45,8 +45,11 @@ def department_code(key: str) -> str:
 USERS: dict[str, tuple[str, str, str]] = {
     "admin": ("authority", "authority", "平台管理员"),
     "auditor": ("auditor", "authority", "审计员"),
-    **{f"{key}_officer": ("data_officer", key, f"{DEPARTMENTS[key][0]}数据管理员")
-       for key in DEPARTMENTS if key != "authority"},
+    **{
+        f"{key}_officer": ("data_officer", key, f"{DEPARTMENTS[key][0]}数据管理员")
+        for key in DEPARTMENTS
+        if key != "authority"
+    },
     "hall_clerk": ("clerk", "nanshan", "南山区政务服务大厅窗口"),
     "app_operator": ("app_operator", "nanshan", "南山区应用管理员"),
 }
@@ -68,8 +71,12 @@ def _ensure_users(session: Session) -> dict[str, User]:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             user = auth.create_user(
-                session, username=username, password=DEMO_PASSWORD, role=role,
-                department_code=department_code(dept), display_name=display,
+                session,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                department_code=department_code(dept),
+                display_name=display,
             )
         users[username] = user
     return users

@@ -32,9 +32,10 @@ def test_token_login_and_me(client, city):
 def test_wrong_password_is_rejected_without_revealing_which_part(client, city):
     wrong = client.post("/api/v1/auth/token", json={"username": "police_officer", "password": "nope-nope"})
     unknown = client.post("/api/v1/auth/token", json={"username": "ghost", "password": "nope-nope"})
-    assert assert_error(wrong, 401, "invalid_credentials")["message"] == assert_error(
-        unknown, 401, "invalid_credentials"
-    )["message"]
+    assert (
+        assert_error(wrong, 401, "invalid_credentials")["message"]
+        == assert_error(unknown, 401, "invalid_credentials")["message"]
+    )
 
 
 def test_password_is_stored_with_argon2(session, city):
@@ -83,29 +84,46 @@ def test_register_show_update_and_lifecycle_over_http(client, city):
     assert created.json()["items"][0]["name"] == "公民身份号码"
     assert client.get(f"/api/v1/catalog/resources/{code}").status_code == 404  # draft not public
     assert client.get(f"/api/v1/catalog/resources/{code}", headers=officer).json()["status"] == "draft"
-    updated = client.put(f"/api/v1/catalog/resources/{code}?expected_version=1", json=body(summary="新"), headers=officer)
+    updated = client.put(
+        f"/api/v1/catalog/resources/{code}?expected_version=1", json=body(summary="新"), headers=officer
+    )
     assert updated.json()["version"] == 2
-    assert client.post(f"/api/v1/catalog/resources/{code}/submit", headers=officer).json()["status"] == "submitted"
-    assert client.post(f"/api/v1/catalog/resources/{code}/publish", headers=admin).json()["status"] == "published"
+    assert (
+        client.post(f"/api/v1/catalog/resources/{code}/submit", headers=officer).json()["status"]
+        == "submitted"
+    )
+    assert (
+        client.post(f"/api/v1/catalog/resources/{code}/publish", headers=admin).json()["status"]
+        == "published"
+    )
     public = client.get(f"/api/v1/catalog/resources/{code}").json()
     assert public["status"] == "published" and public["provider"]["code"] == city.police.code
     versions = client.get(f"/api/v1/catalog/resources/{code}/versions").json()
     assert [v["action"] for v in versions] == ["created", "updated", "submitted", "published"]
     diff = client.get(f"/api/v1/catalog/resources/{code}/diff", params={"from": 1, "to": 2}).json()
-    assert diff["changes"] == [{"field": "summary", "before": "全市户籍人口的身份与户籍基础信息。", "after": "新"}]
-    retired = client.post(f"/api/v1/catalog/resources/{code}/retire", json={"reason": "职能调整"}, headers=officer)
+    assert diff["changes"] == [
+        {"field": "summary", "before": "全市户籍人口的身份与户籍基础信息。", "after": "新"}
+    ]
+    retired = client.post(
+        f"/api/v1/catalog/resources/{code}/retire", json={"reason": "职能调整"}, headers=officer
+    )
     assert retired.json()["status"] == "retired"
 
 
 def test_search_endpoint_filters_and_pages(client, city):
     officer, admin = city.headers("police_officer"), city.headers("admin")
     for name in ("人口基础信息", "流动人口信息", "法人基础信息"):
-        code = client.post("/api/v1/catalog/resources", json=body(name=name, summary=name), headers=officer).json()["code"]
+        code = client.post(
+            "/api/v1/catalog/resources", json=body(name=name, summary=name), headers=officer
+        ).json()["code"]
         client.post(f"/api/v1/catalog/resources/{code}/submit", headers=officer)
         client.post(f"/api/v1/catalog/resources/{code}/publish", headers=admin)
     page = client.get("/api/v1/catalog/resources", params={"q": "人口", "page_size": 1}).json()
     assert page["total"] == 2 and len(page["results"]) == 1
-    assert client.get("/api/v1/catalog/resources", params={"q": "人口", "sharing_type": "none"}).json()["total"] == 0
+    assert (
+        client.get("/api/v1/catalog/resources", params={"q": "人口", "sharing_type": "none"}).json()["total"]
+        == 0
+    )
     provider = client.get("/api/v1/catalog/resources", params={"provider": city.market.code}).json()
     assert provider["total"] == 0
 
@@ -121,10 +139,14 @@ def test_search_endpoint_filters_and_pages(client, city):
     ],
 )
 def test_bad_declarations_get_stable_codes_and_store_nothing(client, city, overrides, code):
-    r = client.post("/api/v1/catalog/resources", json=body(**overrides), headers=city.headers("police_officer"))
+    r = client.post(
+        "/api/v1/catalog/resources", json=body(**overrides), headers=city.headers("police_officer")
+    )
     err = assert_error(r, 422, code)
     assert err["details"]["errors"][0]["code"] == code
-    listing = client.get("/api/v1/catalog/resources", params={"status": "draft"}, headers=city.headers("admin"))
+    listing = client.get(
+        "/api/v1/catalog/resources", params={"status": "draft"}, headers=city.headers("admin")
+    )
     assert listing.json()["total"] == 0
 
 

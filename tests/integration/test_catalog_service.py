@@ -24,7 +24,9 @@ def count(session, model) -> int:
 def test_codes_are_classification_plus_sequence_and_never_reused(session, city):
     a = service.create_resource(session, city.police_officer, resource_in())
     b = service.create_resource(session, city.police_officer, resource_in(name="人口户籍信息"))
-    c = service.create_resource(session, city.market_officer, resource_in(classification_code="102", name="法人"))
+    c = service.create_resource(
+        session, city.market_officer, resource_in(classification_code="102", name="法人")
+    )
     assert (a.code, b.code, c.code) == ("101/000001", "101/000002", "102/000001")
     session.delete(b)
     session.commit()
@@ -93,7 +95,9 @@ def test_every_change_creates_a_version_and_diffs_name_the_fields(session, city)
     r = service.create_resource(session, city.police_officer, resource_in())
     items = [i.model_dump() for i in resource_in().items] + [{"name": "民族", "data_type": "C"}]
     items[1]["masking_rule"] = "full"
-    service.update_resource(session, city.police_officer, r.code, resource_in(summary="新的摘要", items=items))
+    service.update_resource(
+        session, city.police_officer, r.code, resource_in(summary="新的摘要", items=items)
+    )
     history = service.versions.list_for(session, r)
     assert [(v.version, v.action) for v in history] == [(1, "created"), (2, "updated")]
     assert history[1].actor.username == "police_officer"
@@ -111,9 +115,13 @@ def test_update_without_change_creates_no_version(session, city):
 
 def test_stale_expected_version_is_a_conflict(session, city):
     r = service.create_resource(session, city.police_officer, resource_in())
-    service.update_resource(session, city.police_officer, r.code, resource_in(summary="改"), expected_version=1)
+    service.update_resource(
+        session, city.police_officer, r.code, resource_in(summary="改"), expected_version=1
+    )
     with pytest.raises(Conflict) as err:
-        service.update_resource(session, city.police_officer, r.code, resource_in(summary="再改"), expected_version=1)
+        service.update_resource(
+            session, city.police_officer, r.code, resource_in(summary="再改"), expected_version=1
+        )
     assert err.value.code == "version_conflict"
 
 
@@ -129,7 +137,9 @@ def test_related_codes_must_exist(session, city):
         service.create_resource(session, city.police_officer, resource_in(related_codes=["102/000009"]))
     assert err.value.code == "unknown_related_resource"
     a = service.create_resource(session, city.police_officer, resource_in())
-    b = service.create_resource(session, city.police_officer, resource_in(name="户籍", related_codes=[a.code]))
+    b = service.create_resource(
+        session, city.police_officer, resource_in(name="户籍", related_codes=[a.code])
+    )
     assert b.related_codes == [a.code]
 
 
@@ -178,7 +188,9 @@ def test_accepted_entry_is_listed_publicly_with_its_basis(session, city):
     entry = negative.live_entries(session, r)[0]
     assert negative.public_list(session) == []
     negative.decide(session, city.admin, entry.id, True, "依据充分")
-    assert [(e.resource.code, e.legal_basis) for e in negative.public_list(session)] == [(r.code, "《刑事诉讼法》")]
+    assert [(e.resource.code, e.legal_basis) for e in negative.public_list(session)] == [
+        (r.code, "《刑事诉讼法》")
+    ]
     with pytest.raises(Conflict):
         negative.decide(session, city.admin, entry.id, False, "again")
 
@@ -226,7 +238,9 @@ def test_non_base_none_resource_can_publish_while_review_pending(session, city):
 def test_changing_legal_basis_starts_a_new_review(session, city):
     r = service.create_resource(session, city.police_officer, resource_in(**NONE_THEME))
     first = negative.live_entries(session, r)[0]
-    service.update_resource(session, city.police_officer, r.code, resource_in(**NONE_THEME | {"legal_basis": "新依据"}))
+    service.update_resource(
+        session, city.police_officer, r.code, resource_in(**NONE_THEME | {"legal_basis": "新依据"})
+    )
     live = negative.live_entries(session, r)
     assert [e.legal_basis for e in live] == ["新依据"]
     assert session.get(NegativeListEntry, first.id).status == "superseded"
@@ -276,6 +290,8 @@ def test_search_excludes_drafts_and_paginates(session, city):
 
 def test_search_index_follows_updates(session, city):
     r = publish(session, city)
-    service.update_resource(session, city.police_officer, r.code, resource_in(name="居民身份信息", summary="居民身份"))
+    service.update_resource(
+        session, city.police_officer, r.code, resource_in(name="居民身份信息", summary="居民身份")
+    )
     assert search.search(session, "居民").total == 1
     assert search.search(session, "人口").total == 0

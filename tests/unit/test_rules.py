@@ -112,7 +112,9 @@ def test_malformed_related_codes_are_rejected():
 
 
 def test_sensitivity_must_be_one_to_four():
-    assert codes(items=[{"name": "公民身份号码", "is_key": True, "sensitivity": 5}]) == ["invalid_sensitivity"]
+    assert codes(items=[{"name": "公民身份号码", "is_key": True, "sensitivity": 5}]) == [
+        "invalid_sensitivity"
+    ]
 
 
 def test_every_problem_is_reported_at_once():
