@@ -13,6 +13,7 @@ from govshare import __version__
 from govshare.core.db import make_engine, make_session_factory
 from govshare.core.settings import Settings, get_settings
 from govshare.web import errors
+from govshare.web.limits import BodySizeLimit
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -45,6 +46,8 @@ def create_app(
         same_site="lax",
         https_only=settings.environment == "production",
     )
+    # Outermost: refuse oversized bodies before any handler reads them.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     from govshare.auth.api import router as auth_router

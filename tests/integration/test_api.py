@@ -181,3 +181,20 @@ def test_error_shape_is_the_same_across_endpoints(client, city):
     assert_error(client.get("/api/v1/departments/91110000600037341L"), 404, "department_not_found")
     assert_error(client.post("/api/v1/catalog/resources/101/000404/submit", headers=city.headers("admin")),
                  404, "resource_not_found")  # fmt: skip
+
+
+def test_oversized_body_is_refused_with_the_error_shape(client, city, app):
+    limit = app.state.settings.max_upload_bytes
+    big = {"name": "x", "summary": "y" * (limit + 10)}
+    r = client.post("/api/v1/catalog/resources", json=big, headers=city.headers("admin"))
+    assert_error(r, 413, "payload_too_large")
+
+
+def test_body_in_wrong_encoding_is_a_clear_error(client, city):
+    payload = '{"name": "人口基础信息"}'.encode("gb18030")
+    r = client.post(
+        "/api/v1/catalog/resources",
+        content=payload,
+        headers=city.headers("admin") | {"content-type": "application/json"},
+    )
+    assert "UTF-8" in assert_error(r, 400, "invalid_body")["message"]
