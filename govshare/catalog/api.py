@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from govshare.catalog import negative, search, service, versions
+from govshare.catalog import classification, negative, search, service, versions, vocab
 from govshare.catalog.models import NegativeListEntry
 from govshare.catalog.schemas import (
     DepartmentRef,
@@ -26,6 +26,23 @@ from govshare.web.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
 router = APIRouter(prefix="/api/v1/catalog", tags=["catalog 目录"])
 # Resource codes contain a slash (101/000001); ``:path`` lets clients use it as is.
 CODE = "/resources/{code:path}"
+
+
+@router.get("/vocabularies")
+def vocabularies() -> dict[str, object]:
+    """Code lists for forms and sheets: data types, formats, update cycles, sharing types and methods,
+    masking rules, sensitivity levels, subject key types and the classification tree (code → 中文)."""
+    return {
+        "data_types": vocab.DATA_TYPES,
+        "formats": vocab.FORMATS,
+        "update_cycles": vocab.UPDATE_CYCLES,
+        "sharing_types": vocab.SHARING_TYPE_LABELS,
+        "sharing_methods": vocab.SHARING_METHODS,
+        "masking_rules": vocab.MASKING_RULES,
+        "sensitivity_levels": vocab.SENSITIVITY_LEVELS,
+        "subject_key_types": vocab.SUBJECT_KEY_TYPES,
+        "classifications": {c.code: c.label for c in classification.all_subclasses()},
+    }
 
 
 @router.get("/resources", response_model=SearchPage)

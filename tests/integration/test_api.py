@@ -198,3 +198,10 @@ def test_body_in_wrong_encoding_is_a_clear_error(client, city):
         headers=city.headers("admin") | {"content-type": "application/json"},
     )
     assert "UTF-8" in assert_error(r, 400, "invalid_body")["message"]
+
+
+def test_vocabularies_list_the_national_code_lists(client):
+    v = client.get("/api/v1/catalog/vocabularies").json()
+    assert set(v["data_types"]) == set("CNYDTLMGBIF")
+    assert v["sharing_types"]["none"] == "不予共享"
+    assert v["classifications"]["101"] == "基础信息资源 / 人口"
