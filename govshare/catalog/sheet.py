@@ -496,7 +496,7 @@ def check_size(size: int, max_bytes: int) -> None:
         raise PayloadTooLarge(
             "payload_too_large",
             f"文件过大：上限 {max_bytes:,} 字节（{max_bytes / 1048576:.1f} MB），请拆分后再上传",
-            {"max_bytes": max_bytes},
+            {"limit_bytes": max_bytes},  # the same shape as web.limits answers
         )
 
 
