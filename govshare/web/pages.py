@@ -1,0 +1,14 @@
+"""HTML pages of every capability, registered on the app by ``create_app`` (see app.py)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def register(app: FastAPI) -> None:
+    """Mount the sign-in and catalog pages; later capabilities add their page routers here."""
+    from govshare.auth.pages import router as auth_pages
+    from govshare.catalog.pages import router as catalog_pages
+
+    app.include_router(auth_pages)
+    app.include_router(catalog_pages)
