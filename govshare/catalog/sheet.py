@@ -189,21 +189,27 @@ def decode_csv(content: bytes) -> str:
             "不支持 UTF-16 编码的文件；请在 Excel 中另存为“CSV UTF-8”或 GB18030 编码的 CSV",
             1,
         )
+    bom = content.startswith(b"\xef\xbb\xbf")
     try:
-        text = content.decode("utf-8-sig")
+        return _text_only(content[3:].decode("utf-8") if bom else content.decode("utf-8"))
     except UnicodeDecodeError as utf8_err:
-        try:
-            text = content.decode("gb18030")
-        except UnicodeDecodeError as gb_err:
-            # The decoder that got further is the right one; its stop is where the bad bytes are.
-            pos = max(utf8_err.start, gb_err.start)
-            line = content.count(b"\n", 0, pos) + 1
-            raise file_error(
-                "invalid_encoding",
-                f"无法识别文件编码：第 {line} 行含有无效字节 0x{content[pos]:02X}，既不是 UTF-8 也不是 GB18030；"
-                "请在 Excel 中另存为“CSV UTF-8”后重试",
-                line,
-            ) from None
+        stop = utf8_err.start + (3 if bom else 0)
+        if not bom:  # without a BOM it may be GB18030 (GBK); a BOM says UTF-8
+            try:
+                return _text_only(content.decode("gb18030"))
+            except UnicodeDecodeError as gb_err:
+                # Neither fits: the decoder that got further is the right one, and it stopped at the bad bytes.
+                stop = max(stop, gb_err.start)
+    line = content.count(b"\n", 0, stop) + 1
+    raise file_error(
+        "invalid_encoding",
+        f"无法识别文件编码：第 {line} 行含有无效字节 0x{content[stop]:02X}，既不是 UTF-8 也不是 GB18030；"
+        "请在 Excel 中另存为“CSV UTF-8”后重试",
+        line,
+    )
+
+
+def _text_only(text: str) -> str:
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise file_error("invalid_encoding", f"第 {line} 行含有空字符（NUL）：文件不是文本 CSV", line)
@@ -668,3 +674,71 @@ def template_xlsx() -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+# -- export ----------------------------------------------------------------------------------------
+
+_SHARING_TYPE_NUMBERS = {name: number for number, name in vocab.SHARING_TYPE_CODES.items()}
+EXPORT_PREFIX = ("信息资源代码", "状态")  # import ignores these: it registers new drafts
+
+
+def _yes(value: bool) -> str:
+    return "是" if value else "否"
+
+
+def _resource_cells(r: Resource) -> dict[str, str]:
+    return {
+        "classification_code": r.classification_code,
+        "name": r.name,
+        "summary": r.summary,
+        "provider_code": r.provider.code,
+        "format": vocab.FORMATS.get(r.format, r.format),
+        "sharing_type": _SHARING_TYPE_NUMBERS[r.sharing_type.value],
+        "sharing_condition": r.sharing_condition,
+        "sharing_methods": "；".join(vocab.SHARING_METHODS.get(m, m) for m in r.sharing_methods),
+        "legal_basis": r.legal_basis,
+        "open_to_public": _yes(r.open_to_public),
+        "open_condition": r.open_condition,
+        "update_cycle": vocab.UPDATE_CYCLES.get(r.update_cycle, r.update_cycle),
+        "publish_date": r.publish_date.isoformat() if r.publish_date else "",
+        "related_codes": "；".join(r.related_codes),
+        "subject_key_type": vocab.SUBJECT_KEY_TYPES.get(r.subject_key_type.value, ""),
+        "contact_name": r.contact_name,
+        "contact_phone": r.contact_phone,
+        "contact_email": r.contact_email,
+    }
+
+
+def _item_cells(i: Any) -> dict[str, str]:
+    return {
+        "item_name": i.name,
+        "data_type": i.data_type,
+        "length": "" if i.length is None else str(i.length),
+        "is_key": _yes(i.is_key),
+        "required": _yes(i.required),
+        "sensitivity": str(i.sensitivity),
+        "masking_rule": vocab.MASKING_RULES.get(i.masking_rule, i.masking_rule).split("（")[0],
+        "searchable": _yes(i.searchable),
+        "shareable": _yes(i.shareable),
+        "item_legal_basis": i.legal_basis,
+        "is_basic": _yes(i.is_basic),
+        "item_description": i.description,
+    }
+
+
+def export_csv(resources: list[Resource]) -> bytes:
+    """Resources in the sheet layout, one row per item with the resource columns repeated (UTF-8, BOM).
+
+    信息资源代码 and 状态 lead each row; importing the file again registers new drafts, which the
+    duplicate check refuses while the originals exist.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*EXPORT_PREFIX, *(c.title for c in COLUMNS)])
+    for r in resources:
+        cells = _resource_cells(r)
+        status = vocab.STATUS_LABELS.get(r.status.value, r.status.value)
+        for item in r.items or [None]:
+            row = cells | (_item_cells(item) if item is not None else {})
+            writer.writerow([r.code, status, *(row.get(c.key, "") for c in COLUMNS)])
+    return out.getvalue().encode("utf-8-sig")

@@ -52,8 +52,9 @@ def test_csv_in_every_accepted_encoding_reads_the_same_chinese_text(encoding):
     assert [i.name for i in resource.data.items] == ["公民身份号码", "姓名"]
 
 
-def test_undecodable_bytes_are_refused_naming_the_line():
-    content = csv_bytes(ROWS) + b"101,\xff\xfe\xff bad\n"
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8-sig", "utf-8"])
+def test_undecodable_bytes_are_refused_naming_their_line(encoding):
+    content = csv_bytes(ROWS, encoding) + "101,户籍".encode(encoding.replace("-sig", "")) + b"\x81\xff\xfe\n"
     with pytest.raises(ValidationFailed) as err:
         sheet.parse(content, "catalog.csv")
     assert err.value.code == "invalid_encoding"
