@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govshare.auth.models import Department
@@ -244,18 +244,14 @@ def _required(params: dict[str, Any], key: str) -> str:
 # -- packages --------------------------------------------------------------------------------------
 
 
-def _published(ctx: Context) -> list[Resource]:
-    return dcat.published_resources(ctx.session)
+PUBLISHED = Resource.status == ResourceStatus.PUBLISHED
 
 
 def _find_package(ctx: Context, ident: str) -> Resource:
     """By name, by id, or by the catalog code itself; drafts answer exactly like missing entries."""
-    published = select(Resource.code).where(Resource.status == ResourceStatus.PUBLISHED)
-    code = code_for_name(ident) or next(
-        (c for c in ctx.session.scalars(published) if package_id(ctx, c) == ident), ident
-    )
-    stmt = select(Resource).where(Resource.code == code, Resource.status == ResourceStatus.PUBLISHED)
-    resource = ctx.session.scalar(stmt)
+    codes = ctx.session.scalars(select(Resource.code).where(PUBLISHED))
+    code = code_for_name(ident) or next((c for c in codes if package_id(ctx, c) == ident), ident)
+    resource = ctx.session.scalar(select(Resource).where(Resource.code == code, PUBLISHED))
     if resource is None:
         raise NotFoundError(f"Not found: dataset {ident}")
     return resource
@@ -263,7 +259,7 @@ def _find_package(ctx: Context, ident: str) -> Resource:
 
 def package_list(ctx: Context, params: dict[str, Any]) -> list[str]:
     """Names of every published dataset, sorted; ``limit`` and ``offset`` page through them."""
-    names = sorted(package_name(r.code) for r in _published(ctx))
+    names = sorted(package_name(c) for c in ctx.session.scalars(select(Resource.code).where(PUBLISHED)))
     offset = _int(params, "offset", 0)
     limit = _int(params, "limit", len(names))
     return names[offset : offset + limit]
@@ -367,10 +363,8 @@ def package_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _package_counts(ctx: Context) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    for resource in _published(ctx):
-        counts[resource.provider_id] = counts.get(resource.provider_id, 0) + 1
-    return counts
+    stmt = select(Resource.provider_id, func.count()).where(PUBLISHED).group_by(Resource.provider_id)
+    return {provider: count for provider, count in ctx.session.execute(stmt).tuples()}
 
 
 def organization_list(ctx: Context, params: dict[str, Any]) -> list[Any]:
@@ -406,7 +400,8 @@ def organization_show(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     department = ctx.session.scalar(select(Department).where(Department.code == ident))
     if department is None:
         raise NotFoundError("Not found: Organization was not found.")
-    resources = [r for r in _published(ctx) if r.provider_id == department.id]
+    stmt = select(Resource).where(PUBLISHED, Resource.provider_id == department.id).order_by(Resource.code)
+    resources = list(ctx.session.scalars(stmt))
     out = organization_dict(department, len(resources))
     out.update(users=[], extras=[], tags=[], groups=[])
     if _bool(params, "include_datasets", False):

@@ -309,6 +309,10 @@ class _Turtle(TurtleSerializer):
     meets, which grows quadratically with the catalog (45 s for 2,000 entries). Only the bound
     vocabularies have prefixes, so other URIs skip the search: the same output in linear time."""
 
+    def __init__(self, graph: Graph) -> None:
+        super().__init__(graph)
+        self.bound = tuple(str(ns) for _, ns in graph.namespaces())
+
     def get_pname(self, uri: Node, gen_prefix: bool = True) -> str | None:
         if isinstance(uri, URIRef) and not str.startswith(uri, self.bound):
             return None
@@ -316,10 +320,8 @@ class _Turtle(TurtleSerializer):
 
 
 def to_turtle(graph: Graph) -> str:
-    serializer = _Turtle(graph)
-    serializer.bound = tuple(str(ns) for _, ns in graph.namespaces())
     out = io.BytesIO()
-    serializer.serialize(out, encoding="utf-8")
+    _Turtle(graph).serialize(out, encoding="utf-8")
     return out.getvalue().decode("utf-8")
 
 
