@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from govshare.auth import service as auth
 from govshare.auth.models import Department, User
+from govshare.catalog import negative, service
+from govshare.catalog.models import Resource, ReviewStatus
 from govshare.catalog.schemas import ResourceIn
 from govshare.core.ids import make_credit_code
 
@@ -93,3 +95,13 @@ def resource_in(**overrides: Any) -> ResourceIn:
     }
     data.update(overrides)
     return ResourceIn(**data)
+
+
+def publish(session: Session, city: City, officer: User, **fields: Any) -> Resource:
+    """Register, submit and publish one entry; the authority accepts any negative-list declaration."""
+    resource = service.create_resource(session, officer, resource_in(**fields))
+    service.submit(session, officer, resource.code)
+    for entry in negative.live_entries(session, resource):
+        if entry.status == ReviewStatus.PENDING:
+            negative.decide(session, city.admin, entry.id, True, "依据充分")
+    return service.publish(session, city.admin, resource.code)

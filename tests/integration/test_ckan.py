@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from govshare.catalog import ckan, service
-from tests.factories import resource_in
-from tests.integration.test_dcat import publish
+from tests.factories import publish, resource_in
 
 PREFIXES = ["/api/3/action", "/api/action"]
 

@@ -11,9 +11,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib import namespace as ns
 from rdflib.compare import isomorphic
 
-from govshare.catalog import dcat, negative, service
-from govshare.catalog.models import ReviewStatus
-from tests.factories import resource_in
+from govshare.catalog import dcat, service
+from tests.factories import publish, resource_in
 
 SHAPES = Path(__file__).parents[3] / "shared" / "reference" / "dcat-ap-3.0.0-shacl.ttl"
 BASE = "http://testserver"
@@ -39,16 +38,6 @@ def violations(graph: Graph) -> set[tuple[str, str, str]]:
          str(results.value(r, sh.sourceConstraintComponent)))
         for r in results.subjects(ns.RDF.type, sh.ValidationResult)
     }  # fmt: skip
-
-
-def publish(session, city, officer, **fields):
-    """Register, submit and publish one entry; the authority accepts any negative-list declaration."""
-    resource = service.create_resource(session, officer, resource_in(**fields))
-    service.submit(session, officer, resource.code)
-    for entry in negative.live_entries(session, resource):
-        if entry.status == ReviewStatus.PENDING:
-            negative.decide(session, city.admin, entry.id, True, "依据充分")
-    return service.publish(session, city.admin, resource.code)
 
 
 @pytest.fixture
