@@ -12,17 +12,10 @@ from govshare.auth import service
 from govshare.core.errors import Unauthenticated
 from govshare.web.deps import OptionalUser, SessionDep
 from govshare.web.i18n import _
-from govshare.web.rendering import PageRoute, checked_form, flash, redirect, render
+from govshare.web.rendering import PageRoute, checked_form, flash, redirect, render, safe_next
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Form = Annotated[FormData, Depends(checked_form)]
-
-
-def safe_next(target: str | None) -> str:
-    """Only same-site paths: ``//evil.example`` or ``https://…`` would make login an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/catalog"
-    return target
 
 
 @router.get("/login")

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from govshare.auth.models import Role, User
@@ -19,7 +20,7 @@ from govshare.catalog.models import Resource, ResourceStatus
 from govshare.core.errors import DomainError, NotFound, ValidationFailed
 from govshare.web.deps import CurrentUser, OptionalUser, SessionDep
 from govshare.web.i18n import N_, _
-from govshare.web.rendering import PageRoute, checked_form, flash, redirect, render
+from govshare.web.rendering import PageRoute, checked_form, flash, redirect, render, safe_next
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Form = Annotated[FormData, Depends(checked_form)]
@@ -104,7 +105,7 @@ def catalog_search(request: Request, session: SessionDep, user: OptionalUser) ->
 
 def _form_page(
     request: Request,
-    session: Any,
+    session: Session,
     user: User,
     rf: forms.ResourceForm,
     resource: Resource | None,
@@ -118,7 +119,9 @@ def _form_page(
     )  # fmt: skip
 
 
-def _save(request: Request, session: Any, user: User, form: FormData, resource: Resource | None) -> Response:
+def _save(
+    request: Request, session: Session, user: User, form: FormData, resource: Resource | None
+) -> Response:
     rf = forms.from_post(form)
     if form.get("action") == "add_rows":
         return _form_page(request, session, user, rf.pad(forms.ADD_ROWS), resource)
@@ -231,8 +234,8 @@ def lifecycle(
         flash(request, _(done) % {"code": resource.code})
     except DomainError as exc:
         for problem in problems_of(exc):
-            flash(request, problem["message"], "error")
-    return redirect(detail_url(code))
+            flash(request, f"{code}：{problem['message']}", "error")
+    return redirect(safe_next(str(form.get("next", "")), detail_url(code)))
 
 
 @router.get(CODE)

@@ -106,6 +106,13 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def safe_next(target: str | None, default: str = "/catalog") -> str:
+    """Only same-site paths: ``//evil.example`` or ``https://…`` would make a redirect open."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
 def login_url(request: Request) -> str:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return "/login?next=" + quote(target, safe="/")

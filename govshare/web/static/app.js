@@ -41,6 +41,7 @@
       $all("[data-show-when]", form).forEach(function (block) {
         var on = block.dataset.showWhen === chosen;
         block.hidden = !on;
+        $all("[data-required-marker]", block).forEach(function (mark) { mark.hidden = false; });
         $all("textarea, input", block).forEach(function (el) { el.required = on; });
       });
     }
