@@ -51,15 +51,6 @@ def detail_url(code: str) -> str:
     return f"/catalog/resources/{code}"
 
 
-def can_edit(user: User | None, resource: Resource) -> bool:
-    """Mirror of the service's editor rule, to decide which buttons to show."""
-    if user is None:
-        return False
-    return user.role == Role.AUTHORITY or (
-        user.role == Role.DATA_OFFICER and user.department_id == resource.provider_id
-    )
-
-
 def problems_of(exc: DomainError) -> list[dict[str, str]]:
     details = exc.details if isinstance(exc.details, dict) else {}
     if isinstance(details.get("errors"), list):
@@ -168,7 +159,7 @@ def create_resource(request: Request, session: SessionDep, user: CurrentUser, fo
 @router.get(CODE + "/edit")
 def edit_resource(code: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
     resource = service.view_resource(session, code, user)
-    if not can_edit(user, resource):
+    if not service.can_edit(user, resource.provider_id):
         require_role(user, Role.AUTHORITY)  # raises: explains who may edit
     return _form_page(request, session, user, forms.from_resource(resource).pad(3), resource)
 
@@ -245,7 +236,7 @@ def detail(code: str, request: Request, session: SessionDep, user: OptionalUser)
     return render(
         request, "catalog/detail.html", user=user, resource=resource,
         versions=versions.list_for(session, resource), entries=negative.entries_for(session, resource),
-        can_edit=can_edit(user, resource), is_authority=user is not None and user.role == Role.AUTHORITY,
+        can_edit=service.can_edit(user, resource.provider_id), is_authority=user is not None and user.role == Role.AUTHORITY,
         labels=forms.FIELD_LABELS, item_labels=forms.ITEM_LABELS, action_labels=ACTION_LABELS,
         review_labels=REVIEW_LABELS, editable=resource.status in service.EDITABLE,
     )  # fmt: skip

@@ -47,16 +47,24 @@ def view_resource(session: Session, code: str, actor: User | None) -> Resource:
     return resource
 
 
+def can_edit(actor: User | None, provider_id: int) -> bool:
+    """The editor rule: the authority, or a data officer of the providing department."""
+    if actor is None:
+        return False
+    return actor.role == Role.AUTHORITY or (
+        actor.role == Role.DATA_OFFICER and actor.department_id == provider_id
+    )
+
+
 def _require_editor(actor: User, provider: Department) -> None:
-    if actor.role == Role.AUTHORITY:
+    if can_edit(actor, provider.id):
         return
-    require_role(actor, Role.DATA_OFFICER)
-    if actor.department_id != provider.id:
-        raise PermissionDenied(
-            "other_department",
-            f"只能管理本部门（{actor.department.name}）的信息资源",
-            {"provider": provider.code},
-        )
+    require_role(actor, Role.AUTHORITY, Role.DATA_OFFICER)
+    raise PermissionDenied(
+        "other_department",
+        f"只能管理本部门（{actor.department.name}）的信息资源",
+        {"provider": provider.code},
+    )
 
 
 def _provider_for(session: Session, actor: User, provider_code: str | None) -> Department:

@@ -34,7 +34,13 @@ def create_app(
     settings = settings or get_settings()
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.database_url))
-    app = FastAPI(title="govshare 政务信息资源共享平台", version=__version__, description=DESCRIPTION)
+    app = FastAPI(
+        title="govshare 政务信息资源共享平台",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,  # served by web/docs.py from local assets, never a CDN
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.session_factory = session_factory
 
@@ -51,23 +57,14 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     from govshare.auth.api import router as auth_router
+    from govshare.catalog import interop, sheet_api
     from govshare.catalog.api import router as catalog_router
+    from govshare.web import docs, pages
 
     app.include_router(auth_router)
     app.include_router(catalog_router)
-    for optional in ("govshare.catalog.interop", "govshare.catalog.sheet_api", "govshare.web.pages"):
-        _include_if_present(app, optional)
+    sheet_api.register(app)
+    interop.register(app)
+    docs.register(app)
+    pages.register(app)
     return app
-
-
-def _include_if_present(app: FastAPI, module_name: str) -> None:
-    """Routers of capabilities that register themselves through ``register(app)``."""
-    import importlib
-
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as err:
-        if err.name != module_name:
-            raise
-        return
-    module.register(app)

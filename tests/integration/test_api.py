@@ -205,3 +205,11 @@ def test_vocabularies_list_the_national_code_lists(client):
     assert set(v["data_types"]) == set("CNYDTLMGBIF")
     assert v["sharing_types"]["none"] == "不予共享"
     assert v["classifications"]["101"] == "基础信息资源 / 人口"
+
+
+def test_api_docs_use_only_local_assets(client):
+    page = client.get("/docs").text
+    assert "cdn" not in page.lower()
+    assert "/docs-assets/swagger-ui-bundle.js" in page
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/openapi.json").json()["info"]["title"].startswith("govshare")
