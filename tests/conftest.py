@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from govshare.core.db import make_engine
@@ -31,12 +31,30 @@ POSTGRES_URL = os.environ.get(
 BACKENDS = os.environ.get("GOVSHARE_TEST_BACKENDS", "sqlite,postgresql").split(",")
 
 
-def reset_postgres(url: str) -> Engine:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    return engine
+RUN_ID = f"{os.getpid()}"
+
+
+def isolated_postgres_url(purpose: str) -> str:
+    """A URL whose connections live in a fresh schema of their own (``t<pid>_<purpose>``).
+
+    Each test run and each purpose (unit of work tests, live server, CLI) gets its own schema in the
+    one ``test`` database, so concurrent runs on a developer machine never drop each other's tables.
+    """
+    schema = f"t{RUN_ID}_{purpose}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def drop_isolated_schema(purpose: str) -> None:
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "t{RUN_ID}_{purpose}" CASCADE'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -46,10 +64,12 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         path = tmp_path_factory.mktemp("db") / "govshare.db"
         eng = make_engine(f"sqlite:///{path}")
     else:
-        eng = reset_postgres(POSTGRES_URL)
+        eng = make_engine(isolated_postgres_url("db"))
     upgrade(eng)
     yield eng
     eng.dispose()
+    if request.param == "postgresql":
+        drop_isolated_schema("db")
 
 
 @pytest.fixture

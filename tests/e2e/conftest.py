@@ -16,14 +16,12 @@ from dataclasses import dataclass
 
 import pytest
 import uvicorn
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from govshare.core.db import make_engine, make_session_factory
 from govshare.core.migrate import upgrade
 from govshare.core.settings import Settings
 from govshare.demo.seed import load_demo
-from tests.conftest import BACKENDS, POSTGRES_URL, reset_postgres
+from tests.conftest import BACKENDS, drop_isolated_schema, isolated_postgres_url
 
 
 @dataclass
@@ -39,26 +37,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _postgres_e2e_url() -> str:
-    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = 'govshare_e2e'"))
-        if not exists:
-            conn.execute(text("CREATE DATABASE govshare_e2e"))
-    admin.dispose()
-    return make_url(POSTGRES_URL).set(database="govshare_e2e").render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
-def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     from govshare.web.app import create_app
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'govshare.db'}"
         engine = make_engine(url)
     else:
-        url = _postgres_e2e_url()
-        engine = reset_postgres(url)
+        url = isolated_postgres_url("e2e")
+        engine = make_engine(url)
     upgrade(engine)
     factory = make_session_factory(engine)
     with factory() as session:
@@ -79,6 +69,8 @@ def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()
+    if request.param == "postgresql":
+        drop_isolated_schema("e2e")
 
 
 @pytest.fixture(scope="session")

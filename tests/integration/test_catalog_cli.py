@@ -17,8 +17,6 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 from rdflib.namespace import DCAT, RDF
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from govshare.catalog import cli as catalog_cli
@@ -28,20 +26,9 @@ from govshare.core.db import make_engine, make_session_factory
 from govshare.core.migrate import upgrade
 from govshare.core.settings import get_settings
 from govshare.demo.seed import department_code, load_demo
-from tests.conftest import BACKENDS, POSTGRES_URL, reset_postgres
+from tests.conftest import BACKENDS, drop_isolated_schema, isolated_postgres_url
 
 runner = CliRunner()
-
-
-def _postgres_cli_url() -> str:
-    url = make_url(POSTGRES_URL)
-    url = url.set(database=f"{url.database}_cli")
-    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}):
-            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-    admin.dispose()
-    return url.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -50,14 +37,16 @@ def demo_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'govshare.db'}"
         engine = make_engine(url)
     else:
-        url = _postgres_cli_url()
-        engine = reset_postgres(url)
+        url = isolated_postgres_url("cli")
+        engine = make_engine(url)
     upgrade(engine)
     session = make_session_factory(engine)()
     load_demo(session)
     session.close()
     engine.dispose()
     yield url
+    if request.param == "postgresql":
+        drop_isolated_schema("cli")
 
 
 @pytest.fixture(autouse=True)
