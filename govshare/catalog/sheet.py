@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import unicodedata
 import zipfile
@@ -33,7 +34,7 @@ from govshare.core.errors import DomainError, PayloadTooLarge, ValidationFailed
 
 MAX_ROWS = 5000  # data rows per sheet; larger catalogs are split into several files
 HEADER_SEARCH_ROWS = 10  # the national template often has a title row or two above the header
-BLANK_ROWS_END = 1000  # this many blank rows in a row end the data (Excel keeps formatted empty rows)
+BLANK_ROWS_PER_ROW = 10  # Excel keeps formatted empty rows; past this many per allowed row, refuse
 
 
 @dataclass(frozen=True)
@@ -333,20 +334,16 @@ def parse(content: bytes, filename: str = "", max_rows: int = MAX_ROWS) -> Sheet
     builders: list[_Builder] = []
     orphans: list[RowProblem] = []
     current: _Builder | None = None
-    count = blank = 0
-    for n, cells in [*[r for r in buffered if r[0] > header_row], *rows]:
+    count = 0
+    for n, cells in itertools.chain((r for r in buffered if r[0] > header_row), rows):
         values = {c.key: cell_text(v) for c, v in zip(columns, cells, strict=False) if c is not None}
         if not any(values.values()):
-            blank += 1
-            if blank >= BLANK_ROWS_END:
-                break
+            if n - header_row > max_rows * BLANK_ROWS_PER_ROW:
+                raise _too_many_rows(max_rows, "（含空行）")
             continue
-        blank = 0
         count += 1
         if count > max_rows:
-            raise PayloadTooLarge(
-                "too_many_rows", f"目录表超过 {max_rows} 行，请拆分为多个文件", {"max_rows": max_rows}
-            )
+            raise _too_many_rows(max_rows)
         resource_cells = {k: v for k, v in values.items() if not _BY_KEY[k].item and v}
         if current is not None and current.continues(resource_cells):
             current.check_consistent(n, resource_cells)
@@ -361,6 +358,14 @@ def parse(content: bytes, filename: str = "", max_rows: int = MAX_ROWS) -> Sheet
         if item_cells:
             current.add_item(n, item_cells)
     return Sheet(resources=[b.finish() for b in builders], problems=orphans, rows=count)
+
+
+def _too_many_rows(max_rows: int, blank: str = "") -> PayloadTooLarge:
+    return PayloadTooLarge(
+        "too_many_rows",
+        f"目录表超过 {max_rows} 行{blank}，请删除空行或拆分为多个文件",
+        {"max_rows": max_rows},
+    )
 
 
 class _Builder:

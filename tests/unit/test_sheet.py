@@ -253,6 +253,14 @@ def test_too_many_rows_is_refused():
     assert err.value.code == "too_many_rows"
 
 
+def test_blank_rows_are_skipped_but_never_hide_later_rows():
+    rows = [HEADER, [*POPULATION, "公民身份号码", "C", "是"], *[[""] * 10] * 50, ["101", "户籍信息", "摘要", "01", "无条件", "联机查询", "", "户号", "C", "是"]]  # fmt: skip
+    assert [r.row for r in sheet.parse(csv_bytes(rows), max_rows=10).resources] == [2, 53]
+    with pytest.raises(PayloadTooLarge) as err:
+        sheet.parse(csv_bytes(rows + [[""] * 10] * 60), max_rows=10)
+    assert err.value.code == "too_many_rows"
+
+
 def test_oversized_upload_is_refused_before_reading():
     with pytest.raises(PayloadTooLarge) as err:
         sheet.check_size(2048, max_bytes=1024)
