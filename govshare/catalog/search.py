@@ -57,12 +57,18 @@ def _runs(text: str) -> Iterable[tuple[bool, str]]:
         yield run_cjk, "".join(run)
 
 
-def tokenize(text: str) -> list[str]:
-    """Terms of ``text``: CJK bigrams (a lone character stays a unigram) and Latin/digit words."""
+def tokenize(text: str, *, for_index: bool = False) -> list[str]:
+    """Terms of ``text``: CJK bigrams (a lone character stays a unigram) and Latin/digit words.
+
+    ``for_index`` also keeps the last character of each CJK run as a unigram: a one-character query
+    matches terms that start with it, and the run's last character starts no bigram (证 in 许可证).
+    """
     terms: list[str] = []
     for cjk, run in _runs(text):
         if cjk and len(run) > 1:
             terms.extend(run[i : i + 2] for i in range(len(run) - 1))
+            if for_index:
+                terms.append(run[-1])
         else:
             terms.append(run[:TERM_MAX])
     return terms
@@ -73,7 +79,7 @@ def resource_terms(name: str, summary: str, item_names: Iterable[str]) -> dict[s
     weights: dict[str, int] = {}
     fields = [(name, NAME_WEIGHT), (summary, SUMMARY_WEIGHT), (" ".join(item_names), ITEM_WEIGHT)]
     for text, weight in fields:
-        for term in set(tokenize(text)):
+        for term in set(tokenize(text, for_index=True)):
             weights[term] = weights.get(term, 0) + weight
     return weights
 
@@ -145,36 +151,58 @@ def search(
         ).all()
         return SearchResult(total, list(rows), [0] * len(rows))
 
-    per_term = union_all(
-        *(
-            select(SearchTerm.resource_id.label("rid"), func.max(SearchTerm.weight).label("w"))
-            .where(_term_condition(t))
-            .group_by(SearchTerm.resource_id)
-            for t in terms
-        )
-    ).subquery()
-    need = len(terms) if len(terms) < 3 else math.ceil(len(terms) * MIN_SHARE)
-    matched = (
-        select(per_term.c.rid, func.sum(per_term.c.w).label("score"), func.count().label("hits"))
-        .group_by(per_term.c.rid)
-        .having(func.count() >= need)
-        .subquery()
-    )
+    matched = _matched(terms)
     phrase = normalize(query).strip()
     bonus = case(
         (func.lower(Resource.name).contains(phrase, autoescape=True), literal(PHRASE_BONUS)), else_=0
     )
     rank = (matched.c.score + matched.c.hits * 100 + bonus).label("rank")
-    stmt = _apply_filters(select(Resource, rank).join(matched, matched.c.rid == Resource.id), filters)
-    total = (
-        session.scalar(
-            select(func.count()).select_from(
-                _apply_filters(
-                    select(Resource.id).join(matched, matched.c.rid == Resource.id), filters
-                ).subquery()
+    # One pass over the matches: the page of ids with the total as a window count. Only the page's
+    # rows are then loaded (with their provider and items), instead of sorting every match's full
+    # row joined with its department, and matching everything a second time to count it.
+    page_ids = _apply_filters(
+        select(Resource.id, rank, func.count().over().label("total")).join(
+            matched, matched.c.rid == Resource.id
+        ),
+        filters,
+    )
+    rows = session.execute(
+        page_ids.order_by(rank.desc(), Resource.code).offset(offset).limit(page_size)
+    ).all()
+    if rows:
+        total = rows[0].total
+    else:  # past the last page (or nothing found): the window count has no row to ride on
+        counted = _apply_filters(select(Resource.id).join(matched, matched.c.rid == Resource.id), filters)
+        total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    loaded = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_([r.id for r in rows])))}
+    return SearchResult(total, [loaded[r.id] for r in rows], [int(r.rank) for r in rows])
+
+
+def _matched(terms: list[str]):  # type: ignore[no-untyped-def]
+    """Resources holding enough of ``terms``: (rid, score, hits)."""
+    # (term, resource_id) is the primary key, so an exact bigram has at most one row per resource:
+    # all of them are one IN scan with no GROUP BY. A prefix term (a lone character, a Latin word)
+    # can hit several terms of one resource, so it keeps its own max-per-resource.
+    exact = [t for t in terms if len(t) > 1 and _is_cjk(t[0])]
+    parts = []
+    if exact:
+        parts.append(
+            select(SearchTerm.resource_id.label("rid"), SearchTerm.weight.label("w")).where(
+                SearchTerm.term.in_(exact)
             )
         )
-        or 0
+    parts += [
+        select(SearchTerm.resource_id.label("rid"), func.max(SearchTerm.weight).label("w"))
+        .where(_term_condition(t))
+        .group_by(SearchTerm.resource_id)
+        for t in terms
+        if t not in exact
+    ]
+    per_term = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    need = len(terms) if len(terms) < 3 else math.ceil(len(terms) * MIN_SHARE)
+    return (
+        select(per_term.c.rid, func.sum(per_term.c.w).label("score"), func.count().label("hits"))
+        .group_by(per_term.c.rid)
+        .having(func.count() >= need)
+        .subquery()
     )
-    rows = session.execute(stmt.order_by(rank.desc(), Resource.code).offset(offset).limit(page_size)).all()
-    return SearchResult(total, [r[0] for r in rows], [int(r[1]) for r in rows])

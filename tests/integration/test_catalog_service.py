@@ -295,3 +295,8 @@ def test_search_index_follows_updates(session, city):
     )
     assert search.search(session, "居民").total == 1
     assert search.search(session, "人口").total == 0
+
+
+def test_one_character_query_finds_words_ending_with_it(session, city):
+    permit = publish(session, city, resource_in(name="建设工程规划许可证", summary="规划审批"))
+    assert [r.code for r in search.search(session, "证").resources] == [permit.code]

@@ -27,3 +27,8 @@ def test_term_weight_adds_up_per_field():
     terms = resource_terms("营业执照信息", "企业营业执照", ["营业执照"])
     assert terms["执照"] == NAME_WEIGHT + SUMMARY_WEIGHT + ITEM_WEIGHT
     assert terms["企业"] == SUMMARY_WEIGHT
+
+
+def test_index_keeps_the_last_character_of_a_run_for_one_character_queries():
+    assert tokenize("许可证", for_index=True) == ["许可", "可证", "证"]
+    assert "证" in resource_terms("建设工程规划许可证", "", [])

@@ -159,7 +159,9 @@ def upgrade() -> None:
     sa.Column('resource_id', sa.Integer(), nullable=False),
     sa.Column('weight', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['resource_id'], ['catalog_resource.id'], name=op.f('fk_catalog_search_term_resource_id_catalog_resource'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('term', 'resource_id', name=op.f('pk_catalog_search_term'))
+    # Postings stored in key order (SQLite WITHOUT ROWID; PostgreSQL INCLUDE for index-only scans).
+    sa.PrimaryKeyConstraint('term', 'resource_id', name=op.f('pk_catalog_search_term'), postgresql_include=['weight']),
+    sqlite_with_rowid=False,
     )
     with op.batch_alter_table('catalog_search_term', schema=None) as batch_op:
         batch_op.create_index('ix_catalog_search_term_resource', ['resource_id'], unique=False)
