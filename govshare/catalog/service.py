@@ -128,11 +128,7 @@ def create_resource(session: Session, actor: User, data: ResourceIn) -> Resource
     resource.code = _next_code(session, checked.values["classification_code"])
     session.add(resource)
     session.flush()
-    negative.sync(session, resource, actor)
-    search.index_resource(session, resource)
-    versions.record(session, resource, "created", actor)
-    session.commit()
-    return resource
+    return _save_declaration(session, resource, actor, "created")
 
 
 def update_resource(
@@ -170,9 +166,14 @@ def update_resource(
         return get_resource(session, code)
     resource.version += 1
     resource.updated_at = utcnow()
+    return _save_declaration(session, resource, actor, "updated")
+
+
+def _save_declaration(session: Session, resource: Resource, actor: User, action: str) -> Resource:
+    """Everything a changed declaration drags along, in the same transaction as the change."""
     negative.sync(session, resource, actor)
     search.index_resource(session, resource)
-    versions.record(session, resource, "updated", actor)
+    versions.record(session, resource, action, actor)
     session.commit()
     return resource
 
