@@ -138,6 +138,14 @@ def create_user(
     return user
 
 
+def get_user_by_username(session: Session, username: str) -> User:
+    """The account with this login name, active or not (the caller decides what a deactivated one may do)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound("user_not_found", f"未找到用户 {username}", {"username": username})
+    return user
+
+
 def authenticate(session: Session, username: str, password: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip()))
     # Verify against a dummy hash when the user is unknown, so timing does not reveal usernames.

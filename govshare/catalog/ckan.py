@@ -2,31 +2,34 @@
 
 Each action takes the request's parameters (query string or JSON body, as CKAN does) and returns
 CKAN's ``result``; failures raise :class:`CkanError`, which the router turns into CKAN's error
-envelope and status. Only published resources are visible. A catalog entry becomes a CKAN
-*package* named ``gov-<code with "/" → "-">`` (``101/000001`` → ``gov-101-000001``); a department
-becomes an *organization* named by its 统一社会信用代码 in lower case. docs/interop.md has the tables.
+envelope and status. Only published resources are visible, as the packages and organizations of
+ckan_dicts. docs/interop.md has the tables.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govshare.auth.models import Department
-from govshare.catalog import classification, dcat, search, vocab
-from govshare.catalog.models import Resource, ResourceStatus, SharingType
+from govshare.catalog import dcat, search
+from govshare.catalog.ckan_dicts import (
+    code_for_name,
+    org_name,
+    organization_dict,
+    package_dict,
+    package_id,
+    package_name,
+)
+from govshare.catalog.models import Resource, ResourceStatus
 
-NAME_PREFIX = "gov-"
 ROWS_DEFAULT, ROWS_MAX = 10, 1000
 DEFAULT_SORT = "score desc, metadata_modified desc"
-_TAG = re.compile(r"^[\w .-]{2,100}$")
 _FQ_TERM = re.compile(r'([+-]?)([a-z_]+):("[^"]*"|\[[^\]]*\]|\S+)')
 _RANGE = re.compile(r"^\[(\S+) TO (\S+)\]$")
 
@@ -74,143 +77,6 @@ class Context:
         return dcat.Uris(self.base_url)
 
 
-# -- names and ids -------------------------------------------------------------------------------
-
-
-def package_name(code: str) -> str:
-    """CKAN names allow only lower-case letters, digits, "-" and "_"; catalog codes never hold "-"."""
-    return NAME_PREFIX + code.lower().replace("/", "-")
-
-
-def code_for_name(name: str) -> str | None:
-    if not name.startswith(NAME_PREFIX):
-        return None
-    return name[len(NAME_PREFIX) :].replace("-", "/").upper()
-
-
-def package_id(ctx: Context, code: str) -> str:
-    """A UUID derived from the dataset's DCAT URI: stable, and distinct between platforms."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, str(ctx.uris.dataset(code))))
-
-
-def org_name(department: Department) -> str:
-    return department.code.lower()
-
-
-def _iso(value: datetime) -> str:
-    # CKAN writes naive UTC timestamps with microseconds.
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
-
-
-# -- dictization -----------------------------------------------------------------------------------
-
-
-def organization_dict(department: Department, package_count: int | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": department.code,
-        "name": org_name(department),
-        "title": department.name,
-        "display_name": department.name,
-        "description": f"统一社会信用代码 {department.code}；行政区划 {department.division_code}",
-        "type": "organization",
-        "is_organization": True,
-        "state": "active",
-        "approval_status": "approved",
-        "image_url": "",
-        "image_display_url": "",
-        "created": _iso(department.created_at),
-    }
-    if package_count is not None:
-        out["package_count"] = package_count
-    return out
-
-
-def _tags(resource: Resource) -> list[dict[str, Any]]:
-    names = [w for w in dcat.keywords(resource) if _TAG.match(w)]
-    return [{"name": n, "display_name": n, "state": "active", "vocabulary_id": None} for n in names]
-
-
-def _extras(ctx: Context, r: Resource) -> list[dict[str, str]]:
-    parsed = classification.parse(r.classification_code)
-    frequency = dcat.frequency(r.update_cycle)
-    values = {
-        "uri": str(ctx.uris.dataset(r.code)),
-        "govshare_code": r.code,
-        "classification_code": r.classification_code,
-        "classification": parsed.label if parsed else "",
-        "sharing_type": str(r.sharing_type),
-        "sharing_type_label": vocab.SHARING_TYPE_LABELS[str(r.sharing_type)],
-        "sharing_condition": r.sharing_condition,
-        "sharing_methods": ",".join(r.sharing_methods),
-        "legal_basis": r.legal_basis,
-        "open_to_public": "true" if r.open_to_public else "false",
-        "update_cycle": r.update_cycle,
-        "update_cycle_label": vocab.UPDATE_CYCLES.get(r.update_cycle, r.update_cycle),
-        "publish_date": r.publish_date.isoformat() if r.publish_date else "",
-        "provider_code": r.provider.code,
-        "access_rights": str(dcat.ACCESS_RIGHT[dcat.access_right(r)]),
-        "frequency": str(dcat.FREQUENCY[frequency]) if frequency else "",
-    }
-    return [{"key": k, "value": v} for k, v in sorted(values.items()) if v]
-
-
-def _resources(ctx: Context, r: Resource, pid: str) -> list[dict[str, Any]]:
-    if r.sharing_type == SharingType.NONE:  # 不予共享: nothing to obtain
-        return []
-    dist = ctx.uris.distribution(r.code)
-    return [
-        {
-            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, str(dist))),
-            "package_id": pid,
-            "name": f"{r.name}（接口查询）",
-            "description": "通过共享平台接口按授权查询、核验；须先提交共享申请并获得授权。",
-            "format": "JSON",
-            "mimetype": "application/json",
-            "url": ctx.uris.api_detail(r.code),
-            "resource_type": "api",
-            "position": 0,
-            "state": "active",
-            "created": _iso(r.created_at),
-            "last_modified": _iso(r.updated_at),
-        }
-    ]
-
-
-def package_dict(ctx: Context, r: Resource) -> dict[str, Any]:
-    """One published resource as a CKAN package."""
-    pid = package_id(ctx, r.code)
-    tags, resources = _tags(r), _resources(ctx, r, pid)
-    return {
-        "id": pid,
-        "name": package_name(r.code),
-        "title": r.name,
-        "notes": r.summary,
-        "type": "dataset",
-        "state": "active",
-        "private": False,
-        "owner_org": r.provider.code,
-        "organization": organization_dict(r.provider),
-        "author": r.provider.name,
-        "maintainer": r.contact_name or r.provider.name,
-        "maintainer_email": r.contact_email or None,
-        "license_id": "notspecified",
-        "license_title": "License not specified",
-        "isopen": False,
-        "url": str(ctx.uris.dataset(r.code)),
-        "version": str(r.version),
-        "metadata_created": _iso(r.created_at),
-        "metadata_modified": _iso(r.updated_at),
-        "tags": tags,
-        "num_tags": len(tags),
-        "resources": resources,
-        "num_resources": len(resources),
-        "extras": _extras(ctx, r),
-        "groups": [],
-        "relationships_as_subject": [],
-        "relationships_as_object": [],
-    }
-
-
 # -- parameters ------------------------------------------------------------------------------------
 
 
@@ -250,7 +116,7 @@ PUBLISHED = Resource.status == ResourceStatus.PUBLISHED
 def _find_package(ctx: Context, ident: str) -> Resource:
     """By name, by id, or by the catalog code itself; drafts answer exactly like missing entries."""
     codes = ctx.session.scalars(select(Resource.code).where(PUBLISHED))
-    code = code_for_name(ident) or next((c for c in codes if package_id(ctx, c) == ident), ident)
+    code = code_for_name(ident) or next((c for c in codes if package_id(ctx.uris, c) == ident), ident)
     resource = ctx.session.scalar(select(Resource).where(Resource.code == code, PUBLISHED))
     if resource is None:
         raise NotFoundError(f"Not found: dataset {ident}")
@@ -267,7 +133,7 @@ def package_list(ctx: Context, params: dict[str, Any]) -> list[str]:
 
 def package_show(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     """One dataset by ``id`` (its id, its name, or its catalog code)."""
-    return package_dict(ctx, _find_package(ctx, _required(params, "id")))
+    return package_dict(ctx.uris, _find_package(ctx, _required(params, "id")))
 
 
 def _field_values(pkg: dict[str, Any], field: str) -> list[str]:
@@ -347,7 +213,7 @@ def package_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     text, conditions = _parse_query(str(params.get("q") or ""), str(params.get("fq") or ""))
     # Relevance comes from the catalog's own Chinese index; CKAN filters then apply to the matches.
     found = search.search(ctx.session, text, search.Filters(), 1, 1_000_000)
-    packages = [package_dict(ctx, r) for r in found.resources]
+    packages = [package_dict(ctx.uris, r) for r in found.resources]
     scores = {p["id"]: s for p, s in zip(packages, found.scores, strict=True)}
     matching = [p for p in packages if all(c(p) for c in conditions)]
     return {
@@ -405,7 +271,7 @@ def organization_show(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     out = organization_dict(department, len(resources))
     out.update(users=[], extras=[], tags=[], groups=[])
     if _bool(params, "include_datasets", False):
-        out["packages"] = [package_dict(ctx, r) for r in resources[:ROWS_MAX]]
+        out["packages"] = [package_dict(ctx.uris, r) for r in resources[:ROWS_MAX]]
     return out
 
 

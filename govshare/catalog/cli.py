@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from govshare.auth.models import User
-from govshare.catalog import search, service, sheet, vocab
+from govshare.auth.service import get_user_by_username
+from govshare.catalog import search, service, sheet_import, sheet_template, vocab
 from govshare.catalog.models import Resource, ResourceStatus, SharingType
 from govshare.catalog.schemas import ResourcePublic, ResourceSummary
-from govshare.core.errors import DomainError
+from govshare.core.errors import DomainError, NotFound
 
 app = typer.Typer(
     help="信息资源目录：列出、查看、检索、导出，按目录表批量登记。 / "
@@ -259,7 +258,7 @@ def export(
         else:
             resources = dcat.published_resources(session)
             if fmt == ExportFormat.CSV:
-                data = sheet.export_csv(resources)
+                data = sheet_template.export_csv(resources)
             else:
                 dumped = [ResourcePublic.model_validate(r).model_dump(mode="json") for r in resources]
                 data = json.dumps(dumped, ensure_ascii=False, indent=2).encode()
@@ -289,11 +288,14 @@ def import_sheet(
 
     errors: list[dict[str, Any]] = []
     with _session() as session:
-        user = session.scalar(select(User).where(User.username == as_user))
+        try:
+            user = get_user_by_username(session, as_user)
+        except NotFound:
+            user = None
         if user is None or not user.is_active:
             _fail(f"用户 {as_user} 不存在或已停用 / no such active user")
         try:
-            result = sheet.import_sheet(
+            result = sheet_import.import_sheet(
                 session, user, file.read_bytes(), file.name,
                 max_bytes=get_settings().max_upload_bytes, dry_run=dry_run,
             )  # fmt: skip
@@ -324,7 +326,7 @@ def template(file: Annotated[Path, typer.Argument(dir_okay=False, help="输出�
 
     Write the blank catalog sheet template (.xlsx with an instructions sheet, or .csv) with one example row.
     """
-    makers = {".xlsx": sheet.template_xlsx, ".csv": sheet.template_csv}
+    makers = {".xlsx": sheet_template.template_xlsx, ".csv": sheet_template.template_csv}
     make = makers.get(file.suffix.lower())
     if make is None:
         _fail("模板文件须以 .xlsx 或 .csv 结尾 / the file must end in .xlsx or .csv")

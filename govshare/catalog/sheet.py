@@ -1,12 +1,9 @@
-"""Catalog sheets (目录表): bulk registration from an Excel/CSV sheet laid out like the national template.
+"""Reading a catalog sheet (目录表): .xlsx or CSV laid out like the national template, into ResourceIn.
 
-One row per 信息项. The resource-level columns either repeat on every item row of a resource or are
-filled only on its first row: a row whose 信息资源名称 is empty (or repeats the name and provider of
-the resource above) continues that resource. Cells take codes or Chinese labels (01 / 有条件共享,
-C / 字符型, 是 / 否); headers are the template's Chinese titles or their English aliases.
-
-Importing is all or nothing: every problem is reported against its sheet row and column, and a
-sheet with any problem stores nothing.
+One row per 信息项 (the columns: sheet_columns). The resource-level columns either repeat on every
+item row of a resource or are filled only on its first row: a row whose 信息资源名称 is empty (or
+repeats the name and provider of the resource above) continues that resource. Every problem is
+kept against its sheet row and column, so sheet_import can report them all at once.
 """
 
 from __future__ import annotations
@@ -22,107 +19,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from govshare.auth.models import Department, User
-from govshare.catalog import rules, service, vocab
-from govshare.catalog.models import Resource, ResourceStatus
+from govshare.catalog import vocab
 from govshare.catalog.schemas import ItemIn, ResourceIn
+from govshare.catalog.sheet_columns import BY_KEY, COLUMNS, IGNORED_HEADERS, Column, column_for, header_key
 from govshare.core import ids
-from govshare.core.errors import DomainError, PayloadTooLarge, ValidationFailed
+from govshare.core.errors import PayloadTooLarge, ValidationFailed
 
 MAX_ROWS = 5000  # data rows per sheet; larger catalogs are split into several files
 HEADER_SEARCH_ROWS = 10  # the national template often has a title row or two above the header
 BLANK_ROWS_PER_ROW = 10  # Excel keeps formatted empty rows; past this many per allowed row, refuse
 
-
-@dataclass(frozen=True)
-class Column:
-    key: str  # unique key of the column
-    title: str  # the template's Chinese header
-    field: str  # the ResourceIn / ItemIn attribute it fills
-    item: bool = False  # an 信息项 column (else resource-level)
-    required: bool = False
-    aliases: tuple[str, ...] = ()
-    example: str = ""
-    help: str = ""
-
-
-def _labels(vocabulary: dict[Any, str]) -> str:
-    return "、".join(label.split("（")[0] for label in vocabulary.values())
-
-
-RES, ITEM = False, True  # resource-level / 信息项 column
-# fmt: off
-# key, Chinese header (the template's), ResourceIn/ItemIn field, level, required, more aliases, example, help
-_TABLE: tuple[tuple[Any, ...], ...] = (
-    ("classification_code", "信息资源分类", "classification_code", RES, True, ("classification", "分类代码"), "102",
-     "类(1位)+项(2位)[+目(3位)[+细目]]，如 101 人口、102 法人单位、213 市场监管"),
-    ("name", "信息资源名称", "name", RES, True, ("resource_name", "资源名称"), "企业登记基本信息（示例）",
-     "不超过50个字；为空表示续接上一资源"),
-    ("summary", "信息资源摘要", "summary", RES, True, ("资源摘要", "摘要"), "全市企业的登记基本信息，用于办事核验。",
-     "不超过256个字"),
-    ("provider_code", "信息资源提供方代码", "provider_code", RES, False, ("provider", "提供方代码"), "",
-     "提供方部门的统一社会信用代码；为空表示登记人所在部门"),
-    ("format", "信息资源格式", "format", RES, False, (), "数据库", _labels(vocab.FORMATS)),
-    ("sharing_type", "共享类型", "sharing_type", RES, True, (), "01", "01 无条件共享、02 有条件共享、03 不予共享"),
-    ("sharing_condition", "共享条件", "sharing_condition", RES, False, (), "无条件", "有条件共享须写明条件"),
-    ("sharing_methods", "共享方式", "sharing_methods", RES, False, (), "系统对接；联机查询",
-     "可多选，用；或、分隔：" + _labels(vocab.SHARING_METHODS)),
-    ("legal_basis", "不予共享依据", "legal_basis", RES, False, (), "", "不予共享须写明法律、行政法规或国家政策依据"),
-    ("open_to_public", "是否向社会开放", "open_to_public", RES, False, ("open",), "否", "是 / 否"),
-    ("open_condition", "开放条件", "open_condition", RES, False, (), "", ""),
-    ("update_cycle", "更新周期", "update_cycle", RES, False, (), "每日", _labels(vocab.UPDATE_CYCLES)),
-    ("publish_date", "发布日期", "publish_date", RES, False, (), "", "YYYY-MM-DD"),
-    ("related_codes", "关联资源代码", "related_codes", RES, False, (), "", "如 101/000001，多个用；分隔"),
-    ("subject_key_type", "主体标识类型", "subject_key_type", RES, False, (), "统一社会信用代码",
-     _labels(vocab.SUBJECT_KEY_TYPES)),
-    ("contact_name", "联系人", "contact_name", RES, False, (), "张三", ""),
-    ("contact_phone", "联系电话", "contact_phone", RES, False, (), "0755-88880000", ""),
-    ("contact_email", "联系邮箱", "contact_email", RES, False, (), "data@example.gov.cn", ""),
-    ("item_name", "信息项名称", "name", ITEM, True, (), "统一社会信用代码", "不超过50个字"),
-    ("data_type", "数据类型", "data_type", ITEM, True, ("type",), "C",
-     "、".join(f"{code} {label}" for code, label in vocab.DATA_TYPES.items())),
-    ("length", "长度", "length", ITEM, False, ("数据长度",), "18", "正整数"),
-    ("is_key", "是否主键", "is_key", ITEM, False, ("key", "主键"), "是", "是 / 否"),
-    ("required", "是否必填", "required", ITEM, False, ("必填",), "是", "是 / 否"),
-    ("sensitivity", "敏感级别", "sensitivity", ITEM, False, (), "1",
-     "、".join(f"{level} {label}" for level, label in vocab.SENSITIVITY_LEVELS.items())),
-    ("masking_rule", "脱敏规则", "masking_rule", ITEM, False, ("masking",), "不脱敏", _labels(vocab.MASKING_RULES)),
-    ("searchable", "可检索", "searchable", ITEM, False, ("是否可检索",), "是", "是 / 否"),
-    ("shareable", "是否共享", "shareable", ITEM, False, ("item_shareable", "信息项是否共享"), "是", "是 / 否"),
-    ("item_legal_basis", "信息项不予共享依据", "legal_basis", ITEM, False, (), "", "信息项不予共享时必填"),
-    ("is_basic", "基础信息项", "is_basic", ITEM, False, ("是否基础信息项",), "是", "是 / 否"),
-    ("item_description", "信息项描述", "description", ITEM, False, ("description",), "", ""),
-)
-# fmt: on
-COLUMNS: tuple[Column, ...] = tuple(
-    Column(key, title, fld, item, req, (key, *aliases), example, help_)
-    for key, title, fld, item, req, aliases, example, help_ in _TABLE
-)
-# Row numbers and export-only columns (an export re-imported registers new drafts; codes are assigned).
-IGNORED_HEADERS = frozenset({"序号", "no", "备注", "remarks", "信息资源代码", "code", "状态", "status"})
-_BY_KEY = {c.key: c for c in COLUMNS}
 _RESOURCE_FIELDS = {c.field: c for c in COLUMNS if not c.item}
 _ITEM_FIELDS = {c.field: c for c in COLUMNS if c.item}
 _TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "t"}
 _FALSE = {"否", "n", "no", "false", "0", "×", "✗", "f"}
 _LIST_SEPARATORS = re.compile(r"[；;、,，\n]+")
-
-
-def _header_key(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).strip().strip("*").strip().lower()
-    return re.sub(r"[\s\-]+", "_", text)
-
-
-_BY_HEADER = {_header_key(alias): c for c in COLUMNS for alias in (c.title, *c.aliases)}
-
-
-def column_for(header: str) -> Column | None:
-    """The column a header names (Chinese title or English alias, ignoring case, spaces, a trailing (…))."""
-    key = _header_key(header)
-    return _BY_HEADER.get(key) or _BY_HEADER.get(re.sub(r"\(.*\)$", "", key).strip("_"))
 
 
 @dataclass
@@ -151,10 +62,10 @@ class SheetResource:
         """Sheet row and column of a rules.Problem field such as ``name`` or ``items[3].data_type``."""
         m = re.fullmatch(r"items\[(\d+)\]\.(\w+)", field_path)
         if m and int(m[1]) <= len(self.item_rows):
-            column = _ITEM_FIELDS.get(m[2], _BY_KEY["item_name"])
+            column = _ITEM_FIELDS.get(m[2], BY_KEY["item_name"])
             return self.item_rows[int(m[1]) - 1], column.title
         if field_path == "items":
-            return self.row, _BY_KEY["item_name"].title
+            return self.row, BY_KEY["item_name"].title
         column = _RESOURCE_FIELDS.get(field_path)
         return self.row, column.title if column else field_path
 
@@ -174,12 +85,26 @@ class Sheet:
         return sorted(found, key=lambda p: (p.row, order.get(p.column, len(order))))
 
 
+def problems_error(code: str, message: str, problems: list[RowProblem]) -> ValidationFailed:
+    """The error that lists every problem as ``{row, column, code, message}`` in ``details.errors``."""
+    return ValidationFailed(code, message, {"errors": [p.as_dict() for p in problems]})
+
+
 def file_error(code: str, message: str, row: int = 0, column: str = "") -> ValidationFailed:
     """A problem with the file as a whole, in the same row-level shape as every other problem."""
-    return ValidationFailed(code, message, {"errors": [RowProblem(row, column, code, message).as_dict()]})
+    return problems_error(code, message, [RowProblem(row, column, code, message)])
 
 
 # -- reading ---------------------------------------------------------------------------------------
+
+
+def check_size(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise PayloadTooLarge(
+            "payload_too_large",
+            f"文件过大：上限 {max_bytes:,} 字节（{max_bytes / 1048576:.1f} MB），请拆分后再上传",
+            {"limit_bytes": max_bytes},  # the same shape as web.limits answers
+        )
 
 
 def decode_csv(content: bytes) -> str:
@@ -304,7 +229,7 @@ def _header(rows: Iterator[tuple[int, list[Any]]]) -> tuple[int, list[Column | N
     for cell in cells:
         text = cell_text(cell)
         column = column_for(text) if text else None
-        if text and column is None and _header_key(text) not in IGNORED_HEADERS:
+        if text and column is None and header_key(text) not in IGNORED_HEADERS:
             problems.append(RowProblem(row, text, "unknown_column", f"未知的列“{text}”；请使用模板中的列名"))
         elif column is not None and column.key in seen:
             problems.append(RowProblem(row, text, "duplicate_column", f"列“{column.title}”重复出现"))
@@ -317,11 +242,7 @@ def _header(rows: Iterator[tuple[int, list[Any]]]) -> tuple[int, list[Column | N
             problems.append(RowProblem(row, column.title, "missing_column", f"缺少必填列“{column.title}”"))
     if problems:
         first = problems[0]
-        raise ValidationFailed(
-            "invalid_header",
-            f"表头有 {len(problems)} 处问题：{first.message}",
-            {"errors": [p.as_dict() for p in problems]},
-        )
+        raise problems_error("invalid_header", f"表头有 {len(problems)} 处问题：{first.message}", problems)
     # Rows that came before the header (a title line) are skipped; the rest continue after it.
     return row, columns
 
@@ -344,7 +265,7 @@ def parse(content: bytes, filename: str = "", max_rows: int = MAX_ROWS) -> Sheet
         count += 1
         if count > max_rows:
             raise _too_many_rows(max_rows)
-        resource_cells = {k: v for k, v in values.items() if not _BY_KEY[k].item and v}
+        resource_cells = {k: v for k, v in values.items() if not BY_KEY[k].item and v}
         if current is not None and current.continues(resource_cells):
             current.check_consistent(n, resource_cells)
         elif resource_cells.get("name"):
@@ -352,9 +273,9 @@ def parse(content: bytes, filename: str = "", max_rows: int = MAX_ROWS) -> Sheet
             builders.append(current)
         else:
             message = "信息资源名称为空，且上方没有可续接的资源"
-            orphans.append(RowProblem(n, _BY_KEY["name"].title, "name_required", message))
+            orphans.append(RowProblem(n, BY_KEY["name"].title, "name_required", message))
             continue
-        item_cells = {k: v for k, v in values.items() if _BY_KEY[k].item and v}
+        item_cells = {k: v for k, v in values.items() if BY_KEY[k].item and v}
         if item_cells:
             current.add_item(n, item_cells)
     return Sheet(resources=[b.finish() for b in builders], problems=orphans, rows=count)
@@ -384,7 +305,7 @@ class _Builder:
     def check_consistent(self, row: int, cells: dict[str, str]) -> None:
         for key, value in cells.items():
             if value != self.cells.get(key, ""):
-                title = _BY_KEY[key].title
+                title = BY_KEY[key].title
                 self.result.problems.append(
                     RowProblem(
                         row,
@@ -397,7 +318,7 @@ class _Builder:
     def add_item(self, row: int, cells: dict[str, str]) -> None:
         values: dict[str, Any] = {"name": cells.get("item_name", "")}
         for key, text in cells.items():
-            column = _BY_KEY[key]
+            column = BY_KEY[key]
             try:
                 values[column.field] = _convert_item(key, text)
             except CellError as err:
@@ -470,7 +391,7 @@ _SENSITIVITY_LABELS = {label: level for level, label in vocab.SENSITIVITY_LEVELS
 
 
 def _convert_item(key: str, text: str) -> Any:
-    column = _BY_KEY[key]
+    column = BY_KEY[key]
     if key in ("is_key", "required", "searchable", "shareable", "is_basic"):
         return _bool(text, column.title)
     if key == "data_type":
@@ -489,261 +410,3 @@ def _convert_item(key: str, text: str) -> Any:
     if key == "masking_rule":
         return vocab.resolve(vocab.MASKING_RULES, text) or _MASKING_LABELS.get(text, text)
     return text
-
-
-# -- import ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class ImportResult:
-    codes: list[str]  # created resource codes (dry run: the codes they would get)
-    resources: int
-    items: int
-    dry_run: bool
-
-
-def check_size(size: int, max_bytes: int) -> None:
-    if size > max_bytes:
-        raise PayloadTooLarge(
-            "payload_too_large",
-            f"文件过大：上限 {max_bytes:,} 字节（{max_bytes / 1048576:.1f} MB），请拆分后再上传",
-            {"limit_bytes": max_bytes},  # the same shape as web.limits answers
-        )
-
-
-def import_sheet(
-    session: Session,
-    actor: User,
-    content: bytes,
-    filename: str = "",
-    *,
-    max_bytes: int,
-    dry_run: bool = False,
-    max_rows: int = MAX_ROWS,
-) -> ImportResult:
-    """Register every resource of a catalog sheet as a draft, all or nothing (批量登记).
-
-    Raises ValidationFailed ``sheet_invalid`` whose details list every problem as
-    ``{row, column, code, message}``; nothing is stored then. ``dry_run`` checks everything,
-    including what only the database knows, and stores nothing.
-    """
-    check_size(len(content), max_bytes)
-    sheet = parse(content, filename, max_rows)
-    if not sheet.resources and not sheet.problems:
-        raise file_error("empty_sheet", "目录表中没有任何信息资源", 1)
-    for res in sheet.resources:
-        for problem in rules.check_resource(res.data).problems:
-            res.add(problem.field, problem.code, problem.message)
-        _check_provider_code(res)
-    _check_duplicates(session, actor, sheet.resources)
-    try:
-        codes = _register(session, actor, sheet.resources)
-        problems = sheet.all_problems()
-        if problems or dry_run:
-            session.rollback()
-        else:
-            session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    if problems:
-        first = problems[0]
-        raise ValidationFailed(
-            "sheet_invalid",
-            f"目录表有 {len(problems)} 处问题，未登记任何资源（第 {first.row} 行“{first.column}”：{first.message}）",
-            {"errors": [p.as_dict() for p in problems]},
-        )
-    items = sum(len(r.data.items) for r in sheet.resources)
-    return ImportResult(codes=codes, resources=len(codes), items=items, dry_run=dry_run)
-
-
-def _check_provider_code(res: SheetResource) -> None:
-    if res.data.provider_code:
-        try:
-            ids.validate_credit_code(res.data.provider_code)
-        except ids.IdCheckError as err:
-            res.add(
-                "provider_code",
-                "invalid_credit_code",
-                f"提供方代码“{res.data.provider_code}”无效：{err.message}",
-            )
-
-
-def _check_duplicates(session: Session, actor: User, resources: list[SheetResource]) -> None:
-    """Same provider, same name: twice in the file, or already registered (retired entries aside)."""
-    first_row: dict[tuple[str, str], int] = {}
-    for res in resources:
-        key = ((res.data.provider_code or actor.department.code), res.data.name.strip())
-        if key in first_row:
-            res.add("name", "duplicate_resource", f"与第 {first_row[key]} 行的资源同名（同一提供方）")
-        else:
-            first_row[key] = res.row
-    names = sorted({name for _, name in first_row})
-    registered: dict[tuple[str, str], str] = {}
-    for start in range(0, len(names), 500):
-        rows = session.execute(
-            select(Department.code, Resource.name, Resource.code)
-            .join(Department, Department.id == Resource.provider_id)
-            .where(Resource.name.in_(names[start : start + 500]), Resource.status != ResourceStatus.RETIRED)
-        )
-        registered.update({(provider, name): code for provider, name, code in rows})
-    for key, row in first_row.items():
-        if key in registered:
-            res = next(r for r in resources if r.row == row)
-            res.add("name", "duplicate_resource", f"提供方已登记同名资源 {registered[key]}")
-
-
-def _register(session: Session, actor: User, resources: list[SheetResource]) -> list[str]:
-    """Create the clean resources through the catalog service inside the caller's transaction.
-
-    The service commits each resource; a session joined to our connection with
-    ``create_savepoint`` turns those commits into savepoint releases, so the whole sheet stays in
-    one transaction that the caller commits or rolls back. Resources with problems are skipped, the
-    others are still created so the report also lists what only the database knows (permissions,
-    unknown providers and related resources).
-    """
-    nested = Session(
-        bind=session.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    codes: list[str] = []
-    try:
-        me = nested.get(User, actor.id)
-        assert me is not None, "the actor is a stored user"
-        for res in resources:
-            if res.problems:
-                continue
-            try:
-                codes.append(service.create_resource(nested, me, res.data).code)
-            except DomainError as err:
-                nested.rollback()
-                if err.code == "role_not_allowed":
-                    raise  # about the user, not the sheet
-                _add_service_error(res, err)
-    finally:
-        nested.close()
-    return codes
-
-
-def _add_service_error(res: SheetResource, err: DomainError) -> None:
-    listed = err.details.get("errors") if isinstance(err.details, dict) else None
-    if listed:
-        for problem in listed:
-            res.add(problem["field"], problem["code"], problem["message"])
-    else:  # department_not_found, other_department: the provider is the problem
-        res.add("provider_code", err.code, err.message)
-
-
-# -- template --------------------------------------------------------------------------------------
-
-
-def template_rows() -> list[list[str]]:
-    """Header and one example row: a resource with one item (more items: rows with an empty name)."""
-    return [[c.title for c in COLUMNS], [c.example for c in COLUMNS]]
-
-
-def template_csv() -> bytes:
-    """The blank template as CSV in UTF-8 with a BOM, which Excel opens with the right encoding."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(template_rows())
-    return out.getvalue().encode("utf-8-sig")
-
-
-def template_xlsx() -> bytes:
-    """The blank template as .xlsx: the sheet to fill, and a 填写说明 sheet explaining every column."""
-    import openpyxl
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "信息资源目录"
-    for row in template_rows():
-        sheet.append(row)
-    required = PatternFill("solid", fgColor="FDE9D9")
-    for n, column in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=n)
-        cell.font = Font(bold=True)
-        if column.required:
-            cell.fill = required
-        sheet.column_dimensions[get_column_letter(n)].width = max(12, len(column.title) * 2 + 2)
-    sheet.freeze_panes = "A2"
-    guide = book.create_sheet("填写说明")
-    guide.append(["列名", "必填", "层级", "英文列名", "说明"])
-    for column in COLUMNS:
-        level = "信息项" if column.item else "信息资源"
-        guide.append([column.title, "是" if column.required else "", level, column.key, column.help])
-    guide.append([])
-    guide.append(["一行一个信息项；信息资源名称为空的行续接上一资源（资源级各列只填首行即可）。"])
-    for letter, width in zip("ABCDE", (20, 6, 10, 22, 80), strict=True):
-        guide.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-# -- export ----------------------------------------------------------------------------------------
-
-_SHARING_TYPE_NUMBERS = {name: number for number, name in vocab.SHARING_TYPE_CODES.items()}
-EXPORT_PREFIX = ("信息资源代码", "状态")  # import ignores these: it registers new drafts
-
-
-def _yes(value: bool) -> str:
-    return "是" if value else "否"
-
-
-def _resource_cells(r: Resource) -> dict[str, str]:
-    return {
-        "classification_code": r.classification_code,
-        "name": r.name,
-        "summary": r.summary,
-        "provider_code": r.provider.code,
-        "format": vocab.FORMATS.get(r.format, r.format),
-        "sharing_type": _SHARING_TYPE_NUMBERS[r.sharing_type.value],
-        "sharing_condition": r.sharing_condition,
-        "sharing_methods": "；".join(vocab.SHARING_METHODS.get(m, m) for m in r.sharing_methods),
-        "legal_basis": r.legal_basis,
-        "open_to_public": _yes(r.open_to_public),
-        "open_condition": r.open_condition,
-        "update_cycle": vocab.UPDATE_CYCLES.get(r.update_cycle, r.update_cycle),
-        "publish_date": r.publish_date.isoformat() if r.publish_date else "",
-        "related_codes": "；".join(r.related_codes),
-        "subject_key_type": vocab.SUBJECT_KEY_TYPES.get(r.subject_key_type.value, ""),
-        "contact_name": r.contact_name,
-        "contact_phone": r.contact_phone,
-        "contact_email": r.contact_email,
-    }
-
-
-def _item_cells(i: Any) -> dict[str, str]:
-    return {
-        "item_name": i.name,
-        "data_type": i.data_type,
-        "length": "" if i.length is None else str(i.length),
-        "is_key": _yes(i.is_key),
-        "required": _yes(i.required),
-        "sensitivity": str(i.sensitivity),
-        "masking_rule": vocab.MASKING_RULES.get(i.masking_rule, i.masking_rule).split("（")[0],
-        "searchable": _yes(i.searchable),
-        "shareable": _yes(i.shareable),
-        "item_legal_basis": i.legal_basis,
-        "is_basic": _yes(i.is_basic),
-        "item_description": i.description,
-    }
-
-
-def export_csv(resources: list[Resource]) -> bytes:
-    """Resources in the sheet layout, one row per item with the resource columns repeated (UTF-8, BOM).
-
-    信息资源代码 and 状态 lead each row; importing the file again registers new drafts, which the
-    duplicate check refuses while the originals exist.
-    """
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*EXPORT_PREFIX, *(c.title for c in COLUMNS)])
-    for r in resources:
-        cells = _resource_cells(r)
-        status = vocab.STATUS_LABELS.get(r.status.value, r.status.value)
-        for item in r.items or [None]:
-            row = cells | (_item_cells(item) if item is not None else {})
-            writer.writerow([r.code, status, *(row.get(c.key, "") for c in COLUMNS)])
-    return out.getvalue().encode("utf-8-sig")

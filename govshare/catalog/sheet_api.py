@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from govshare.catalog import sheet
+from govshare.catalog import sheet_import, sheet_template
 from govshare.web.deps import CurrentUser, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/api/v1/catalog/import", tags=["catalog 目录"])
@@ -39,7 +39,7 @@ def import_sheet(
     `details.errors`; a file over the upload limit answers 413 `payload_too_large`.
     """
     content = file.file.read(settings.max_upload_bytes + 1)
-    result = sheet.import_sheet(
+    result = sheet_import.import_sheet(
         session, user, content, file.filename or "", max_bytes=settings.max_upload_bytes, dry_run=dry_run
     )
     if dry_run:
@@ -56,13 +56,13 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 @router.get("/template.xlsx", response_class=Response)
 def template_xlsx() -> Response:
     """The blank catalog sheet (.xlsx): every column, one example row and a 填写说明 sheet."""
-    return _download(sheet.template_xlsx(), XLSX_TYPE, "信息资源目录模板.xlsx")
+    return _download(sheet_template.template_xlsx(), XLSX_TYPE, "信息资源目录模板.xlsx")
 
 
 @router.get("/template.csv", response_class=Response)
 def template_csv() -> Response:
     """The blank catalog sheet as CSV (UTF-8 with BOM, so Excel shows the Chinese headers)."""
-    return _download(sheet.template_csv(), "text/csv; charset=utf-8", "信息资源目录模板.csv")
+    return _download(sheet_template.template_csv(), "text/csv; charset=utf-8", "信息资源目录模板.csv")
 
 
 def register(app: FastAPI) -> None:

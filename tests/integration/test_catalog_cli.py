@@ -20,7 +20,7 @@ from rdflib.namespace import DCAT, RDF
 from typer.testing import CliRunner
 
 from govshare.catalog import cli as catalog_cli
-from govshare.catalog import sheet
+from govshare.catalog import sheet, sheet_template
 from govshare.cli import app
 from govshare.core.db import make_engine, make_session_factory
 from govshare.core.migrate import upgrade
@@ -201,7 +201,7 @@ def test_import_of_a_bad_sheet_prints_and_writes_the_report_and_stores_nothing(t
 
 def test_import_dry_run_stores_nothing(tmp_path):
     before = govshare("list", "--json").stdout
-    (tmp_path / "t.csv").write_bytes(sheet.template_csv())
+    (tmp_path / "t.csv").write_bytes(sheet_template.template_csv())
     result = govshare("import", tmp_path / "t.csv", "--as", "admin", "--dry-run")
     assert result.exit_code == 0, result.output
     assert "试运行" in result.stdout
@@ -209,9 +209,9 @@ def test_import_dry_run_stores_nothing(tmp_path):
 
 
 def test_import_refuses_an_unknown_user_and_a_file_in_the_wrong_encoding(tmp_path):
-    (tmp_path / "t.csv").write_bytes(sheet.template_csv())
+    (tmp_path / "t.csv").write_bytes(sheet_template.template_csv())
     assert govshare("import", tmp_path / "t.csv", "--as", "nobody").exit_code == 1
-    (tmp_path / "bad.csv").write_bytes(sheet.template_csv() + b"\x81\xff\xfe\n")
+    (tmp_path / "bad.csv").write_bytes(sheet_template.template_csv() + b"\x81\xff\xfe\n")
     result = govshare("import", tmp_path / "bad.csv", "--as", "admin")
     assert result.exit_code == 1
     assert "invalid_encoding" in result.stdout and "第 3 行" in result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from govshare.catalog import ckan, service
+from govshare.catalog import ckan_dicts, service
 from tests.factories import publish, resource_in
 
 PREFIXES = ["/api/3/action", "/api/action"]
@@ -40,10 +40,10 @@ def result(response):
 
 def test_names_are_reversible_and_ckan_valid():
     for code in ("101/000001", "201001/000123", "3011234/000002"):
-        name = ckan.package_name(code)
+        name = ckan_dicts.package_name(code)
         assert name == name.lower() and set(name) <= set("abcdefghijklmnopqrstuvwxyz0123456789-_")
-        assert ckan.code_for_name(name) == code
-    assert ckan.code_for_name("not-ours") is None
+        assert ckan_dicts.code_for_name(name) == code
+    assert ckan_dicts.code_for_name("not-ours") is None
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
@@ -83,7 +83,7 @@ def test_package_show_by_name_id_or_code(client, city, entries, method):
 
 @pytest.mark.parametrize("prefix", PREFIXES)
 def test_missing_or_draft_package_is_404_not_found_error(client, entries, prefix):
-    for ident in ("gov-999-000001", ckan.package_name(entries["draft"].code), "no-such-id"):
+    for ident in ("gov-999-000001", ckan_dicts.package_name(entries["draft"].code), "no-such-id"):
         response = call(client, "package_show", prefix, id=ident)
         assert response.status_code == 404
         body = response.json()

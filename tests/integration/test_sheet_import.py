@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from govshare.catalog import search, service, sheet
+from govshare.catalog import search, service, sheet_import
 from govshare.catalog.models import (
     CodeSequence,
     Item,
@@ -85,7 +85,7 @@ def test_valid_sheet_registers_every_resource_as_a_draft_with_its_items(session,
             不予共享依据="《中华人民共和国保守国家秘密法》第九条",
         ),  # fmt: skip
     )
-    result = sheet.import_sheet(session, city.admin, content, "catalog.csv", max_bytes=LIMIT)
+    result = sheet_import.import_sheet(session, city.admin, content, "catalog.csv", max_bytes=LIMIT)
     assert result.codes == ["101/000001", "102/000001", "101/000002"]
     assert (result.resources, result.items, result.dry_run) == (3, 6, False)
     population = service.get_resource(session, "101/000001")
@@ -113,7 +113,7 @@ def test_sheet_with_bad_rows_stores_nothing_and_reports_each_row(session, city):
     )
     before = stored(session)
     with pytest.raises(ValidationFailed) as err:
-        sheet.import_sheet(session, city.admin, content, "catalog.csv", max_bytes=LIMIT)
+        sheet_import.import_sheet(session, city.admin, content, "catalog.csv", max_bytes=LIMIT)
     assert err.value.code == "sheet_invalid"
     assert problems(err) == [
         (4, "信息资源名称", "name_too_long"),
@@ -132,11 +132,11 @@ def test_name_already_registered_by_the_same_provider_is_a_duplicate(session, ci
     existing = service.create_resource(session, city.police_officer, resource_in(name="人口基础信息"))
     content = sheet_csv(row("人口基础信息", "公民身份号码"))
     with pytest.raises(ValidationFailed) as err:
-        sheet.import_sheet(session, city.police_officer, content, "a.csv", max_bytes=LIMIT)
+        sheet_import.import_sheet(session, city.police_officer, content, "a.csv", max_bytes=LIMIT)
     assert problems(err) == [(2, "信息资源名称", "duplicate_resource")]
     assert existing.code in err.value.details["errors"][0]["message"]
     # Another department may register a resource of the same name.
-    sheet.import_sheet(session, city.market_officer, content, "a.csv", max_bytes=LIMIT)
+    sheet_import.import_sheet(session, city.market_officer, content, "a.csv", max_bytes=LIMIT)
 
 
 def test_data_officer_cannot_register_for_another_department(session, city):
@@ -146,14 +146,16 @@ def test_data_officer_cannot_register_for_another_department(session, city):
     )
     before = stored(session)
     with pytest.raises(ValidationFailed) as err:
-        sheet.import_sheet(session, city.police_officer, content, "a.csv", max_bytes=LIMIT)
+        sheet_import.import_sheet(session, city.police_officer, content, "a.csv", max_bytes=LIMIT)
     assert problems(err) == [(3, "信息资源提供方代码", "other_department")]
     assert stored(session) == before
 
 
 def test_clerk_may_not_import_at_all(session, city):
     with pytest.raises(PermissionDenied) as err:
-        sheet.import_sheet(session, city.clerk, sheet_csv(row("人口", "姓名")), "a.csv", max_bytes=LIMIT)
+        sheet_import.import_sheet(
+            session, city.clerk, sheet_csv(row("人口", "姓名")), "a.csv", max_bytes=LIMIT
+        )
     assert err.value.code == "role_not_allowed"
 
 
@@ -162,14 +164,16 @@ def test_unknown_related_resource_is_reported_at_its_row(session, city):
         row("人口基础信息", "公民身份号码"), row("户籍信息", "户号", 关联资源代码="101/000999")
     )
     with pytest.raises(ValidationFailed) as err:
-        sheet.import_sheet(session, city.police_officer, content, "a.csv", max_bytes=LIMIT)
+        sheet_import.import_sheet(session, city.police_officer, content, "a.csv", max_bytes=LIMIT)
     assert problems(err) == [(3, "关联资源代码", "unknown_related_resource")]
 
 
 def test_dry_run_checks_everything_and_stores_nothing(session, city):
     before = stored(session)
     content = sheet_csv(row("人口基础信息", "公民身份号码"), row("户籍信息", "户号"))
-    result = sheet.import_sheet(session, city.police_officer, content, "a.csv", max_bytes=LIMIT, dry_run=True)
+    result = sheet_import.import_sheet(
+        session, city.police_officer, content, "a.csv", max_bytes=LIMIT, dry_run=True
+    )
     assert result.codes == ["101/000001", "101/000002"] and result.dry_run
     assert stored(session) == before
 
@@ -188,13 +192,13 @@ def test_failure_in_the_middle_of_writing_rolls_back_the_whole_sheet(session, ci
     before = stored(session)
     content = sheet_csv(row("人口基础信息", "公民身份号码"), row("户籍信息", "户号"))
     with pytest.raises(RuntimeError):
-        sheet.import_sheet(session, city.police_officer, content, "a.csv", max_bytes=LIMIT)
+        sheet_import.import_sheet(session, city.police_officer, content, "a.csv", max_bytes=LIMIT)
     assert stored(session) == before
 
 
 def test_gb18030_sheet_registers_the_same_as_utf8(session, city):
     content = sheet_csv(row("人口基础信息", "公民身份号码"), row(item="姓名"), encoding="gb18030")
-    result = sheet.import_sheet(session, city.police_officer, content, "目录.csv", max_bytes=LIMIT)
+    result = sheet_import.import_sheet(session, city.police_officer, content, "目录.csv", max_bytes=LIMIT)
     assert [i.name for i in service.get_resource(session, result.codes[0]).items] == ["公民身份号码", "姓名"]
 
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from govshare.catalog import rules, sheet
+from govshare.catalog import rules, sheet, sheet_columns, sheet_template
 from govshare.core.errors import PayloadTooLarge, ValidationFailed
 
 HEADER = ["信息资源分类", "信息资源名称", "信息资源摘要", "共享类型", "共享条件", "共享方式", "不予共享依据",
@@ -276,10 +276,10 @@ def test_legacy_xls_and_fake_xlsx_are_refused():
     assert err.value.code == "invalid_xlsx"
 
 
-@pytest.mark.parametrize("make", [sheet.template_csv, sheet.template_xlsx])
+@pytest.mark.parametrize("make", [sheet_template.template_csv, sheet_template.template_xlsx])
 def test_templates_hold_every_column_and_an_example_that_passes_the_rules(make):
     parsed = sheet.parse(make(), "template")
     assert parsed.all_problems() == []
     [resource] = parsed.resources
     assert rules.check_resource(resource.data).problems == []
-    assert len(sheet.template_rows()[0]) == len(sheet.COLUMNS)
+    assert len(sheet_template.template_rows()[0]) == len(sheet_columns.COLUMNS)
