@@ -32,6 +32,17 @@ BACKENDS = os.environ.get("GOVSHARE_TEST_BACKENDS", "sqlite,postgresql").split("
 
 
 RUN_ID = f"{os.getpid()}"
+TEST_SECRET = "govshare-test-secret-0123456789abcdef"
+
+
+def make_test_settings(**overrides: object) -> Settings:
+    """Settings for the test environment, which like production refuses the development secret."""
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": "sqlite://",
+        "secret_key": TEST_SECRET,
+    }
+    return Settings(**(values | overrides))
 
 
 def isolated_postgres_url(purpose: str) -> str:
@@ -90,7 +101,7 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(environment="test", database_url="sqlite://", base_url="http://testserver")
+    return make_test_settings(base_url="http://testserver")
 
 
 @pytest.fixture

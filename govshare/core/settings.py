@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr = Field(
         SecretStr(DEVELOPMENT_SECRET),
-        description="Signs session cookies and links. Must be set (≥32 chars) outside development/test.",
+        description="Signs session cookies and links. Must be set (≥32 chars) outside development.",
     )
     base_url: str = Field(
         "http://127.0.0.1:8000", description="Public URL of this platform; used in DCAT URIs and links."
@@ -45,9 +45,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         secret = self.secret_key.get_secret_value()
-        if self.environment == "production" and (secret == DEVELOPMENT_SECRET or len(secret) < 32):
+        if self.environment != "development" and (secret == DEVELOPMENT_SECRET or len(secret) < 32):
             raise ValueError(
-                "GOVSHARE_SECRET_KEY must be set to a random value of at least 32 characters in production"
+                f"GOVSHARE_SECRET_KEY must be set to a random value of at least 32 characters "
+                f"when GOVSHARE_ENVIRONMENT={self.environment}"
             )
         return self
 

@@ -19,9 +19,8 @@ import uvicorn
 
 from govshare.core.db import make_engine, make_session_factory
 from govshare.core.migrate import upgrade
-from govshare.core.settings import Settings
 from govshare.demo.seed import load_demo
-from tests.conftest import BACKENDS, drop_isolated_schema, isolated_postgres_url
+from tests.conftest import BACKENDS, drop_isolated_schema, isolated_postgres_url, make_test_settings
 
 
 @dataclass
@@ -55,7 +54,7 @@ def live_server(
         load_demo(session)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    settings = Settings(environment="test", database_url=url, base_url=base)
+    settings = make_test_settings(database_url=url, base_url=base)
     config = uvicorn.Config(create_app(settings, factory), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

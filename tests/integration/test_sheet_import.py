@@ -19,7 +19,7 @@ from govshare.catalog.models import (
     SearchTerm,
 )
 from govshare.core.errors import PermissionDenied, ValidationFailed
-from govshare.core.settings import Settings
+from tests.conftest import make_test_settings
 from tests.factories import dept_code, resource_in
 
 COLUMNS = ["信息资源分类", "信息资源名称", "信息资源摘要", "信息资源提供方代码", "共享类型", "共享条件", "共享方式",
@@ -251,7 +251,7 @@ def test_api_invalid_sheet_answers_422_with_the_row_level_report(client, city, s
 def test_api_oversized_upload_answers_413(session, city):
     from govshare.web.app import create_app
 
-    settings = Settings(environment="test", database_url="sqlite://", max_upload_bytes=1024)
+    settings = make_test_settings(max_upload_bytes=1024)
     with TestClient(create_app(settings, session_factory=session.info["factory"])) as client:
         answer = upload(
             client, sheet_csv(*[row(f"资源{n}", "字段") for n in range(40)]), city.headers("admin")

@@ -10,6 +10,13 @@ def test_production_refuses_the_default_secret(monkeypatch):
         Settings(environment="production")
 
 
+def test_every_environment_but_development_refuses_the_default_secret(monkeypatch):
+    monkeypatch.delenv("GOVSHARE_SECRET_KEY", raising=False)
+    with pytest.raises(ValidationError):
+        Settings(environment="test")
+    assert Settings(environment="development").secret_key.get_secret_value() == DEVELOPMENT_SECRET
+
+
 def test_production_refuses_a_short_secret():
     with pytest.raises(ValidationError):
         Settings(environment="production", secret_key="short")
