@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,28 @@ def drop_isolated_schema(purpose: str) -> None:
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "t{RUN_ID}_{purpose}" CASCADE'))
     admin.dispose()
+
+
+@contextmanager
+def demo_database(backend: str, purpose: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database of ``backend`` holding the demo city, for clients that open their own
+    connections (the CLI, a live server); yields its URL and removes it afterwards."""
+    from govshare.demo.seed import load_demo
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp(purpose) / 'govshare.db'}"
+    else:
+        url = isolated_postgres_url(purpose)
+    engine = make_engine(url)
+    upgrade(engine)
+    with sessionmaker(bind=engine)() as s:
+        load_demo(s)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        if backend == "postgresql":
+            drop_isolated_schema(purpose)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -18,9 +18,7 @@ import pytest
 import uvicorn
 
 from govshare.core.db import make_engine, make_session_factory
-from govshare.core.migrate import upgrade
-from govshare.demo.seed import load_demo
-from tests.conftest import BACKENDS, drop_isolated_schema, isolated_postgres_url, make_test_settings
+from tests.conftest import BACKENDS, demo_database, make_test_settings
 
 
 @dataclass
@@ -40,18 +38,15 @@ def _free_port() -> int:
 def live_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
+    with demo_database(request.param, "e2e", tmp_path_factory) as url:
+        yield from _serve(url, request.param)
+
+
+def _serve(url: str, backend: str) -> Iterator[LiveServer]:
     from govshare.web.app import create_app
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'govshare.db'}"
-        engine = make_engine(url)
-    else:
-        url = isolated_postgres_url("e2e")
-        engine = make_engine(url)
-    upgrade(engine)
+    engine = make_engine(url)
     factory = make_session_factory(engine)
-    with factory() as session:
-        load_demo(session)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     settings = make_test_settings(database_url=url, base_url=base)
@@ -64,12 +59,10 @@ def live_server(
         if time.monotonic() > deadline:
             raise RuntimeError("live server did not start")
         time.sleep(0.05)
-    yield LiveServer(url=base, backend=request.param, database_url=url)
+    yield LiveServer(url=base, backend=backend, database_url=url)
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()
-    if request.param == "postgresql":
-        drop_isolated_schema("e2e")
 
 
 @pytest.fixture(scope="session")

@@ -22,31 +22,17 @@ from typer.testing import CliRunner
 from govshare.catalog import cli as catalog_cli
 from govshare.catalog import sheet, sheet_template
 from govshare.cli import app
-from govshare.core.db import make_engine, make_session_factory
-from govshare.core.migrate import upgrade
 from govshare.core.settings import get_settings
-from govshare.demo.seed import department_code, load_demo
-from tests.conftest import BACKENDS, drop_isolated_schema, isolated_postgres_url
+from govshare.demo.seed import department_code
+from tests.conftest import BACKENDS, demo_database
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def demo_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'govshare.db'}"
-        engine = make_engine(url)
-    else:
-        url = isolated_postgres_url("cli")
-        engine = make_engine(url)
-    upgrade(engine)
-    session = make_session_factory(engine)()
-    load_demo(session)
-    session.close()
-    engine.dispose()
-    yield url
-    if request.param == "postgresql":
-        drop_isolated_schema("cli")
+    with demo_database(request.param, "cli", tmp_path_factory) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
