@@ -34,8 +34,10 @@ test: install-test ## Install everything and run the whole test suite on SQLite 
 test-sqlite: install-test ## Run the tests on SQLite only
 	GOVSHARE_TEST_BACKENDS=sqlite $(BIN)/pytest
 
-lint: install-test ## ruff checks
+lint: install-test ## ruff checks, ruff format check and mypy
 	$(BIN)/ruff check govshare tests benchmarks
+	$(BIN)/ruff format --check govshare tests benchmarks
+	$(BIN)/mypy govshare
 
 format: install-test ## ruff format
 	$(BIN)/ruff format govshare tests benchmarks

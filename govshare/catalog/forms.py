@@ -127,7 +127,7 @@ def blank_form() -> ResourceForm:
 def from_resource(resource: Resource) -> ResourceForm:
     values: dict[str, Any] = {}
     for name in TEXT_FIELDS:
-        value = getattr(resource, name, None) if name != "provider_code" else resource.provider.code
+        value: object = getattr(resource, name, None) if name != "provider_code" else resource.provider.code
         if name == "related_codes":
             value = " ".join(resource.related_codes)
         elif hasattr(value, "value"):
@@ -137,7 +137,9 @@ def from_resource(resource: Resource) -> ResourceForm:
     values["open_to_public"] = resource.open_to_public
     items = []
     for item in resource.items:
-        row = {k: "" if getattr(item, k) is None else str(getattr(item, k)) for k in ITEM_TEXT}
+        row: dict[str, Any] = {
+            k: "" if getattr(item, k) is None else str(getattr(item, k)) for k in ITEM_TEXT
+        }
         row.update({k: bool(getattr(item, k)) for k in ITEM_FLAGS})
         items.append(row)
     return ResourceForm(values=values, items=items, expected_version=resource.version)
@@ -158,7 +160,7 @@ def from_post(form: FormData) -> ResourceForm:
             rows.setdefault(int(match.group(1)), {})
     items = []
     for n in sorted(rows):
-        row = {k: str(form.get(f"items-{n}-{k}", "") or "") for k in ITEM_TEXT}
+        row: dict[str, Any] = {k: str(form.get(f"items-{n}-{k}", "") or "") for k in ITEM_TEXT}
         row.update({k: form.get(f"items-{n}-{k}") is not None for k in ITEM_FLAGS})
         if not _is_blank(row):
             items.append(row)

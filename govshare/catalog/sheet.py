@@ -66,8 +66,8 @@ class SheetResource:
             return self.item_rows[int(m[1]) - 1], column.title
         if field_path == "items":
             return self.row, BY_KEY["item_name"].title
-        column = _RESOURCE_FIELDS.get(field_path)
-        return self.row, column.title if column else field_path
+        resource_column = _RESOURCE_FIELDS.get(field_path)
+        return self.row, resource_column.title if resource_column else field_path
 
     def add(self, field_path: str, code: str, message: str) -> None:
         self.problems.append(RowProblem(*self.locate(field_path), code, message))
@@ -293,9 +293,11 @@ class _Builder:
     """Collects one resource's rows; converts cells to ResourceIn values, recording bad cells."""
 
     def __init__(self, row: int, cells: dict[str, str]) -> None:
+        self.row = row
         self.cells = cells
         self.items: list[dict[str, Any]] = []
-        self.result = SheetResource(row=row, data=ResourceIn.model_construct(), item_rows=[])
+        self.item_rows: list[int] = []
+        self.problems: list[RowProblem] = []
 
     def continues(self, cells: dict[str, str]) -> bool:
         name = cells.get("name")
@@ -306,12 +308,12 @@ class _Builder:
         for key, value in cells.items():
             if value != self.cells.get(key, ""):
                 title = BY_KEY[key].title
-                self.result.problems.append(
+                self.problems.append(
                     RowProblem(
                         row,
                         title,
                         "inconsistent_resource",
-                        f"“{title}”与该资源首行（第 {self.result.row} 行）不一致；资源级字段只填首行，或每行完全相同",
+                        f"“{title}”与该资源首行（第 {self.row} 行）不一致；资源级字段只填首行，或每行完全相同",
                     )
                 )
 
@@ -322,22 +324,26 @@ class _Builder:
             try:
                 values[column.field] = _convert_item(key, text)
             except CellError as err:
-                self.result.problems.append(RowProblem(row, column.title, err.code, str(err)))
+                self.problems.append(RowProblem(row, column.title, err.code, str(err)))
         self.items.append(values)
-        self.result.item_rows.append(row)
+        self.item_rows.append(row)
 
     def finish(self) -> SheetResource:
         values: dict[str, Any] = {}
+        bad_cells: list[tuple[str, CellError]] = []
         for key, text in self.cells.items():
             try:
                 values[key] = _convert_resource(key, text)
             except CellError as err:
-                self.result.add(key, err.code, str(err))
+                bad_cells.append((key, err))
         values.setdefault("summary", "")
         values.setdefault("classification_code", "")
         values.setdefault("sharing_type", "")
-        self.result.data = ResourceIn(**values, items=[ItemIn(**i) for i in self.items])
-        return self.result
+        data = ResourceIn(**values, items=[ItemIn(**i) for i in self.items])
+        result = SheetResource(row=self.row, data=data, item_rows=self.item_rows, problems=self.problems)
+        for key, bad in bad_cells:  # after the item rows' problems, as before
+            result.add(key, bad.code, str(bad))
+        return result
 
 
 class CellError(ValueError):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from typing import Any
 
 from govshare.catalog import vocab
-from govshare.catalog.models import Resource
+from govshare.catalog.models import Item, Resource
 from govshare.catalog.sheet_columns import COLUMNS
 
 
@@ -116,7 +117,8 @@ def export_csv(resources: list[Resource]) -> bytes:
     for r in resources:
         cells = _resource_cells(r)
         status = vocab.STATUS_LABELS.get(r.status.value, r.status.value)
-        for item in r.items or [None]:
+        items: Sequence[Item | None] = r.items or [None]  # a resource without items still gets a row
+        for item in items:
             row = cells | (_item_cells(item) if item is not None else {})
             writer.writerow([r.code, status, *(row.get(c.key, "") for c in COLUMNS)])
     return out.getvalue().encode("utf-8-sig")

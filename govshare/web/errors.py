@@ -61,7 +61,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else code
     if exc.status_code == 400 and message == "There was an error parsing the body":
         # Starlette's words for a body it cannot decode, most often a GBK-encoded file or form.
-        code, message = "invalid_body", "请求体无法解析：JSON 须为 UTF-8 编码，表单须为合法的 multipart/urlencoded"
+        code, message = (
+            "invalid_body",
+            "请求体无法解析：JSON 须为 UTF-8 编码，表单须为合法的 multipart/urlencoded",
+        )
     if _wants_html(request):
         from govshare.web.rendering import render_error
 

@@ -12,6 +12,7 @@ same in templates, page modules and error pages without threading a locale argum
 from __future__ import annotations
 
 import gettext as _gettext
+from collections.abc import Mapping
 from contextvars import ContextVar
 from functools import lru_cache
 from io import BytesIO
@@ -135,19 +136,25 @@ VOCAB_EN: dict[str, dict[object, str]] = {
     },
 }  # fmt: skip
 
+
+def _labels(table: Mapping[str, str] | Mapping[int, str]) -> dict[object, str]:
+    """A copy of a vocabulary's labels, typed like VOCAB_EN's tables (codes are str, or int for sensitivity)."""
+    return {code: label for code, label in table.items()}
+
+
 VOCAB_ZH: dict[str, dict[object, str]] = {
-    "data_type": dict(vocab.DATA_TYPES),
-    "format": dict(vocab.FORMATS),
-    "update_cycle": dict(vocab.UPDATE_CYCLES),
-    "sharing_method": dict(vocab.SHARING_METHODS),
-    "sharing_type": dict(vocab.SHARING_TYPE_LABELS),
-    "status": dict(vocab.STATUS_LABELS),
-    "subject_key_type": dict(vocab.SUBJECT_KEY_TYPES),
-    "masking_rule": dict(vocab.MASKING_RULES),
-    "sensitivity": dict(vocab.SENSITIVITY_LEVELS),
-    "class": dict(classification.CLASSES),
-    "base_subclass": dict(classification.BASE_SUBCLASSES),
-    "theme_subclass": dict(classification.THEME_SUBCLASSES),
+    "data_type": _labels(vocab.DATA_TYPES),
+    "format": _labels(vocab.FORMATS),
+    "update_cycle": _labels(vocab.UPDATE_CYCLES),
+    "sharing_method": _labels(vocab.SHARING_METHODS),
+    "sharing_type": _labels(vocab.SHARING_TYPE_LABELS),
+    "status": _labels(vocab.STATUS_LABELS),
+    "subject_key_type": _labels(vocab.SUBJECT_KEY_TYPES),
+    "masking_rule": _labels(vocab.MASKING_RULES),
+    "sensitivity": _labels(vocab.SENSITIVITY_LEVELS),
+    "class": _labels(classification.CLASSES),
+    "base_subclass": _labels(classification.BASE_SUBCLASSES),
+    "theme_subclass": _labels(classification.THEME_SUBCLASSES),
 }
 
 
@@ -156,7 +163,7 @@ def vocab_label(code: object, vocabulary: str) -> str:
     if hasattr(code, "value"):
         code = code.value
     table = VOCAB_EN if _current.get() == "en" else VOCAB_ZH
-    return table.get(vocabulary, {}).get(code, "" if code is None else str(code))  # type: ignore[arg-type]
+    return table.get(vocabulary, {}).get(code, "" if code is None else str(code))
 
 
 def vocab_choices(vocabulary: str) -> list[tuple[object, str]]:
