@@ -1,0 +1,1 @@
+"""Shared data (共享数据): reading providers' files, validating values, and (later) storing records."""
