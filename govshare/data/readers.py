@@ -407,8 +407,13 @@ def _json_object(line: str, number: int) -> dict[str, Any]:
     except ValueError as err:
         raise ReaderError("invalid_json", f"第 {number} 行不是有效的 JSON：{err}", number) from None
     if not isinstance(value, dict):
+        hint = (
+            "；整个文件是一个 JSON 数组时，请改为每行一个对象（JSON Lines）"
+            if isinstance(value, list)
+            else ""
+        )
         raise ReaderError(
-            "invalid_json", f"第 {number} 行应为 JSON 对象 {{…}}，而不是 {type(value).__name__}", number
+            "invalid_json", f"第 {number} 行应为 JSON 对象 {{…}}，而不是 {type(value).__name__}{hint}", number
         )
     return value
 
