@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from govshare.catalog.cli import app as catalog_app
 from govshare.core.ids_cli import app as check_app
+from govshare.data.cli import app as data_app
 
 app = typer.Typer(
     help="govshare 政务信息资源共享平台 — catalog, exchange and oversight of a city's government data.\n\n"
@@ -15,6 +17,9 @@ app = typer.Typer(
 app.add_typer(
     check_app, name="check", help="核验身份证号码、统一社会信用代码、行政区划代码 / Check identifiers."
 )
+
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(data_app, name="data")
 
 db_app = typer.Typer(help="数据库迁移 / Database schema migrations.", no_args_is_help=True)
 admin_app = typer.Typer(help="平台管理 / Bootstrap departments and users.", no_args_is_help=True)
@@ -143,14 +148,5 @@ def show_settings() -> None:
         typer.echo(f"GOVSHARE_{name.upper()}={value}\n    {field.description}")
 
 
-def _register_optional() -> None:
-    try:
-        from govshare.catalog.cli import app as catalog_app
-    except ModuleNotFoundError as err:
-        if err.name != "govshare.catalog.cli":
-            raise
-        return
-    app.add_typer(catalog_app, name="catalog")
-
-
-_register_optional()
+if __name__ == "__main__":
+    app()

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest accepted upload (catalog sheets), in bytes."
     )
+    max_data_upload_bytes: int = Field(
+        2 * 1024**3, ge=1024, description="Largest data file accepted by /api/v1/data uploads, in bytes."
+    )
     search_page_size_max: int = Field(100, ge=1, description="Largest page a catalog search returns.")
 
     @model_validator(mode="after")

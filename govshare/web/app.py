@@ -53,16 +53,22 @@ def create_app(
         https_only=settings.environment == "production",
     )
     # Outermost: refuse oversized bodies before any handler reads them.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_upload_bytes,
+        larger={"/api/v1/data/": settings.max_data_upload_bytes},
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     from govshare.auth.api import router as auth_router
     from govshare.catalog import interop, sheet_api
     from govshare.catalog.api import router as catalog_router
+    from govshare.data.api import router as data_router
     from govshare.web import docs, pages
 
     app.include_router(auth_router)
     app.include_router(catalog_router)
+    app.include_router(data_router)
     sheet_api.register(app)
     interop.register(app)
     docs.register(app)
