@@ -4,7 +4,8 @@ from govshare.auth import models as auth_models
 from govshare.catalog import models as catalog_models
 from govshare.core.db import Base
 from govshare.data import models as data_models
+from govshare.data import profile_models
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "auth_models", "catalog_models", "data_models"]
+__all__ = ["metadata", "auth_models", "catalog_models", "data_models", "profile_models"]

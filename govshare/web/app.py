@@ -64,11 +64,13 @@ def create_app(
     from govshare.catalog import interop, sheet_api
     from govshare.catalog.api import router as catalog_router
     from govshare.data.api import router as data_router
+    from govshare.data.profiles_api import router as profiles_router
     from govshare.web import docs, pages
 
     app.include_router(auth_router)
     app.include_router(catalog_router)
     app.include_router(data_router)
+    app.include_router(profiles_router)
     sheet_api.register(app)
     interop.register(app)
     docs.register(app)
