@@ -9,6 +9,8 @@ def register(app: FastAPI) -> None:
     """Mount the sign-in and catalog pages; later capabilities add their page routers here."""
     from govshare.auth.pages import router as auth_pages
     from govshare.catalog.pages import router as catalog_pages
+    from govshare.data.pages import router as data_pages
 
     app.include_router(auth_pages)
     app.include_router(catalog_pages)
+    app.include_router(data_pages)

@@ -1,0 +1,191 @@
+"""Shared-data pages (共享数据): a resource's data tab, the upload form and each load's report.
+
+Thin, like the catalog pages: the same service functions as /api/v1/data, the same visibility rule
+(``api._require_insight``: the provider's data officers, the authority and auditors).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from govshare.auth.models import User
+from govshare.catalog import service as catalog
+from govshare.catalog.models import Resource
+from govshare.core.errors import DomainError, NotFound
+from govshare.data import quality, service
+from govshare.data.api import _require_insight
+from govshare.data.ingest import LoadReport
+from govshare.data.models import Batch
+from govshare.data.readers import open_source
+from govshare.web.deps import CurrentUser, SessionDep
+from govshare.web.i18n import N_, _
+from govshare.web.rendering import PageRoute, checked_form, redirect, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+Form = Annotated[FormData, Depends(checked_form)]
+CODE = "/data/resources/{code:path}"
+HISTORY = 50
+
+MODES = {
+    "upsert": N_("Add new records and update existing ones; records not in the file stay."),
+    "replace": N_("The file is the full current set: records missing from it are deleted."),
+    "delete": N_("Delete the records whose keys are in the file."),
+}
+ENCODINGS = {"": N_("Automatic"), "utf-8": "UTF-8", "gb18030": "GB18030"}
+FRESHNESS_LABELS = {
+    "on_time": N_("On time"),
+    "stale": N_("Stale"),
+    "never_loaded": N_("Never loaded"),
+}
+STATUS_LABELS = {"applied": N_("Stored"), "rejected": N_("Refused (strict)")}
+
+
+def data_url(code: str) -> str:
+    return f"/data/resources/{code}"
+
+
+def load_upload(
+    session: Session,
+    user: User,
+    code: str,
+    filename: str,
+    stream: IO[bytes],
+    *,
+    mode: str = "upsert",
+    strict: bool = False,
+    encoding: str = "",
+    format: str = "",
+    batch_id: str = "",
+    mapping: dict[str, str] | None = None,
+) -> LoadReport:
+    """Load an uploaded file: spooled to disk once (the batch id hashes it), then streamed in."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(filename or "upload").name
+        with path.open("wb") as out:
+            shutil.copyfileobj(stream, out, 1 << 20)
+        key = batch_id or service.content_key(path, mode)
+        with open_source(path, format=format or None, encoding=encoding or None) as source:
+            return service.load(
+                session, user, code, source.columns, source, batch_key=key, mode=mode, strict=strict,
+                source_name=path.name, mapping=mapping,
+            )  # fmt: skip
+
+
+def _insight(session: Session, user: User, code: str) -> Resource:
+    resource = catalog.get_resource(session, code)
+    _require_insight(user, resource.provider_id)
+    return resource
+
+
+def trend_chart(trend: list[quality.BatchFigures], width: int = 640, height: int = 180) -> dict[str, Any]:
+    """Coordinates of the completeness and validity lines (percent, oldest load on the left)."""
+    left, right, top, bottom = 44, 12, 12, 28
+    n = len(trend)
+    step = (width - left - right) / max(1, n - 1)
+
+    def x(i: int) -> float:
+        return round(left + (i * step if n > 1 else (width - left - right) / 2), 1)
+
+    def y(share: float | None) -> float:
+        return round(top + (1 - (share or 0)) * (height - top - bottom), 1)
+
+    lines = {}
+    for name in ("completeness", "validity"):
+        points = [(x(i), y(getattr(f, name))) for i, f in enumerate(trend)]
+        lines[name] = {"points": points, "path": " ".join(f"{px},{py}" for px, py in points)}
+    ticks = [{"label": f"{p}%", "y": y(p / 100)} for p in (0, 50, 100)]
+    labels = [{"x": x(i), "text": f"#{f.batch.id}"} for i, f in enumerate(trend)]
+    return {"width": width, "height": height, "left": left, "right": width - right, "bottom": height - bottom,
+            "lines": lines, "ticks": ticks, "labels": labels}  # fmt: skip
+
+
+def _upload_page(
+    request: Request,
+    user: User,
+    resource: Resource,
+    values: dict[str, Any],
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    return render(
+        request, "data/upload.html", user=user, resource=resource, modes=MODES, encodings=ENCODINGS,
+        values=values, error=error, status_code=status,
+    )  # fmt: skip
+
+
+@router.get(CODE + "/upload")
+def upload_form(code: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    """The upload form (上传数据): the provider's data officers only."""
+    resource = service.loadable_resource(session, user, code)
+    return _upload_page(request, user, resource, {"mode": "upsert", "encoding": "", "strict": False})
+
+
+@router.post(CODE + "/upload")
+def upload(code: str, request: Request, session: SessionDep, user: CurrentUser, form: Form) -> Response:
+    """Load the file, then show its report (a plain POST; the page's script adds upload progress)."""
+    resource = service.loadable_resource(session, user, code)
+    mode, encoding = str(form.get("mode", "upsert")), str(form.get("encoding", ""))
+    strict = form.get("strict") is not None
+    values = {"mode": mode, "encoding": encoding, "strict": strict}
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        return _upload_page(request, user, resource, values, _("Choose a file to upload."), 422)
+    if mode not in MODES or encoding not in ENCODINGS:
+        return _upload_page(
+            request, user, resource, values, _("Choose a mode and an encoding from the lists."), 422
+        )
+    try:
+        report = load_upload(
+            session, user, resource.code, file.filename, file.file,
+            mode=mode, strict=strict, encoding=encoding,
+        )  # fmt: skip
+    except DomainError as exc:
+        return _upload_page(request, user, resource, values, exc.message, exc.status)
+    return redirect(f"{data_url(resource.code)}/batches/{report.batch_id}")
+
+
+@router.get(CODE + "/batches/{batch_id}")
+def batch_report(
+    code: str, batch_id: int, request: Request, session: SessionDep, user: CurrentUser
+) -> Response:
+    """One load's report: counts, the first rejections, the full rejection file to download."""
+    resource = _insight(session, user, code)
+    batch = session.get(Batch, batch_id)
+    if batch is None or batch.resource_id != resource.id:
+        raise NotFound("batch_not_found", _("No load %(id)s for this resource.") % {"id": batch_id})
+    return render(
+        request, "data/report.html", user=user, resource=resource, batch=batch,
+        report=service.report_for(session, batch), status_labels=STATUS_LABELS,
+        can_load=catalog.can_edit(user, resource.provider_id),
+    )  # fmt: skip
+
+
+@router.get(CODE)
+def data_tab(code: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    """A resource's data (数据): record count, freshness, quality per item, trend and load history."""
+    resource = _insight(session, user, code)
+    summary = quality.resource_data_summary(session, resource)
+    return render(
+        request, "data/resource.html", user=user, resource=resource, summary=summary,
+        history=_history(session, resource), chart=trend_chart(summary.trend),
+        freshness_labels=FRESHNESS_LABELS, status_labels=STATUS_LABELS,
+        can_load=catalog.can_edit(user, resource.provider_id),
+    )  # fmt: skip
+
+
+def _history(session: Session, resource: Resource) -> list[Batch]:
+    """Every load, refused ones too, newest first."""
+    return list(
+        session.scalars(
+            select(Batch).where(Batch.resource_id == resource.id).order_by(Batch.id.desc()).limit(HISTORY)
+        )
+    )
