@@ -12,10 +12,12 @@ from datetime import date, timedelta
 import pytest
 
 from govshare.core.ids import make_resident_id
-from tests.e2e.test_browser_catalog import Ui, browser, expect, ui  # noqa: F401 (fixtures)
+from tests.e2e import test_browser_catalog as catalog_e2e
+from tests.e2e.test_browser_catalog import Ui, expect
 
 pytestmark = pytest.mark.browser
 POPULATION = "101/000001"
+browser, ui = catalog_e2e.browser, catalog_e2e.ui  # the catalog tests' fixtures: one Chromium per session
 
 
 def people_csv() -> bytes:
