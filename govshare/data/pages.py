@@ -40,6 +40,7 @@ MODES = {
     "replace": N_("The file is the full current set: records missing from it are deleted."),
     "delete": N_("Delete the records whose keys are in the file."),
 }
+MODE_LABELS = {"upsert": N_("Add or update"), "replace": N_("Replace all"), "delete": N_("Delete by key")}
 ENCODINGS = {"": N_("Automatic"), "utf-8": "UTF-8", "gb18030": "GB18030"}
 FRESHNESS_LABELS = {
     "on_time": N_("On time"),
@@ -86,7 +87,7 @@ def _insight(session: Session, user: User, code: str) -> Resource:
     return resource
 
 
-def trend_chart(trend: list[quality.BatchFigures], width: int = 640, height: int = 180) -> dict[str, Any]:
+def trend_chart(trend: list[quality.BatchFigures], width: int = 900, height: int = 200) -> dict[str, Any]:
     """Coordinates of the completeness and validity lines (percent, oldest load on the left)."""
     left, right, top, bottom = 44, 12, 12, 28
     n = len(trend)
@@ -118,6 +119,7 @@ def _upload_page(
 ) -> Response:
     return render(
         request, "data/upload.html", user=user, resource=resource, modes=MODES, encodings=ENCODINGS,
+        mode_labels=MODE_LABELS,
         values=values, error=error, status_code=status,
     )  # fmt: skip
 
@@ -164,7 +166,7 @@ def batch_report(
         raise NotFound("batch_not_found", _("No load %(id)s for this resource.") % {"id": batch_id})
     return render(
         request, "data/report.html", user=user, resource=resource, batch=batch,
-        report=service.report_for(session, batch), status_labels=STATUS_LABELS,
+        report=service.report_for(session, batch), status_labels=STATUS_LABELS, mode_labels=MODE_LABELS,
         can_load=catalog.can_edit(user, resource.provider_id),
     )  # fmt: skip
 
@@ -177,7 +179,7 @@ def data_tab(code: str, request: Request, session: SessionDep, user: CurrentUser
     return render(
         request, "data/resource.html", user=user, resource=resource, summary=summary,
         history=_history(session, resource), chart=trend_chart(summary.trend),
-        freshness_labels=FRESHNESS_LABELS, status_labels=STATUS_LABELS,
+        freshness_labels=FRESHNESS_LABELS, status_labels=STATUS_LABELS, mode_labels=MODE_LABELS,
         can_load=catalog.can_edit(user, resource.provider_id),
     )  # fmt: skip
 
