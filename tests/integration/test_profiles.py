@@ -270,3 +270,9 @@ def test_equivalence_and_conflict_api(client, session, city, population, operato
         f"/api/v1/data/equivalences/{created.json()['id']}", headers=city.headers("admin")
     )
     assert deleted.status_code == 204
+
+
+def test_subject_type_without_resources_is_not_found_even_for_the_authority(session, city, population):
+    with pytest.raises(NotFound) as err:
+        read(session, city.admin, "91440300MA5XXXXXXX", kind="credit_code")
+    assert err.value.code == "subject_not_found"
