@@ -45,7 +45,10 @@ class Settings(BaseSettings):
     )
     search_page_size_max: int = Field(100, ge=1, description="Largest page a catalog search returns.")
     error_report_deadline_days: int = Field(
-        5, ge=1, le=60, description="Working days (工作日) a provider has to answer a data error report (数据纠错)."
+        5,
+        ge=1,
+        le=60,
+        description="Working days (工作日) a provider has to answer a data error report (数据纠错).",
     )
 
     @model_validator(mode="after")
