@@ -42,8 +42,10 @@ def people_csv(ids: list[str], fixed: bool = False) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("gb18030")
 
 
-def upload(ui: Ui, name: str, content: bytes) -> None:
+def upload(ui: Ui, name: str, content: bytes, shot: str = "") -> None:
     ui.page.set_input_files("#file", files=[{"name": name, "mimeType": "text/csv", "buffer": content}])
+    if shot:
+        ui.shot(shot)
     ui.page.get_by_test_id("upload-submit").click()
 
 
@@ -57,8 +59,7 @@ def test_officer_uploads_a_file_sees_the_report_then_quality_and_history(ui: Ui)
 
     ids = resident_ids(5)
     expect(p.locator("#encoding option:checked")).to_have_text("自动")
-    ui.shot("data-upload-form")
-    upload(ui, "人口导出.csv", people_csv(ids))
+    upload(ui, "人口导出.csv", people_csv(ids), shot="data-upload-form")
 
     expect(p.get_by_test_id("report-title")).to_contain_text("加载报告")
     expect(p.locator('[data-count="rows_read"]')).to_have_text("5")
@@ -81,3 +82,14 @@ def test_officer_uploads_a_file_sees_the_report_then_quality_and_history(ui: Ui)
     expect(p.get_by_test_id("load-history")).to_contain_text("深圳市公安局数据管理员")
     expect(p.get_by_test_id("load-history")).to_contain_text("人口导出（更正）.csv")
     ui.shot("data-resource")
+
+
+def test_a_file_the_resource_cannot_take_is_explained_on_the_form(ui: Ui):
+    """The script's upload path shows the server's answer in place, like the plain POST does."""
+    p = ui.page
+    ui.login("police_officer")
+    ui.go(f"/data/resources/{POPULATION}/upload")
+    upload(ui, "籍贯.csv", "公民身份号码,籍贯\r\n440305198001010011,广东\r\n".encode())
+    expect(p.get_by_test_id("upload-error")).to_contain_text("籍贯")
+    expect(p.get_by_test_id("upload-form")).to_be_visible()
+    ui.shot("data-upload-error")
