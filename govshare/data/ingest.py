@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
@@ -25,7 +26,7 @@ from govshare.data.models import (
     Rejection,
 )
 
-CHUNK = 2000
+CHUNK = 5000
 KEY_SEPARATOR = "\x1f"  # composite keys: values joined by the ASCII unit separator
 REPORT_SAMPLE = 100  # rejections returned inline; all of them are stored for download
 
@@ -157,14 +158,18 @@ class BatchWriter:
         if not rows:
             return
         if self.copy_from is not None:
-            with self.copy_from.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            with (
+                self.copy_from.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
+                copy.write("".join(map(_copy_line, rows)).encode())
             return
         marks = ", ".join([self.ph] * len(rows[0]))
         self.conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
-    def _take_new_keys(self, keyed: list[tuple[int, str, str]], *, upsert: bool) -> list[tuple[int, str, str]]:
+    def _take_new_keys(
+        self, keyed: list[tuple[int, str, str]], *, upsert: bool
+    ) -> list[tuple[int, str, str]]:
         """Drop rows whose key this batch has already seen (within the chunk or before).
 
         On a first load every record of the resource comes from this batch, so for upserts the
@@ -236,9 +241,7 @@ class BatchWriter:
                 history.append(self._history(old, deleted=False))
                 changes.append((rid, key, "U", version, batch_id, now))
         ph = self.ph
-        self._insert(
-            "data_record", "resource_id, record_key, data, version, batch_id, valid_from", inserts
-        )
+        self._insert("data_record", "resource_id, record_key, data, version, batch_id, valid_from", inserts)
         if updates:
             self.conn.exec_driver_sql(
                 f"UPDATE data_record SET data = {ph}, version = {ph}, batch_id = {ph}, valid_from = {ph} WHERE id = {ph}",
@@ -332,6 +335,26 @@ class BatchWriter:
                     for r, c, code, m in self.rejections
                 ],  # fmt: skip
             )
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _copy_line(row: tuple[Any, ...]) -> str:
+    """One line of COPY's text format, built in Python: psycopg's write_row cost more than validation."""
+    return "\t".join(map(_copy_value, row)) + "\n"
 
 
 def chunks(rows: Iterable[tuple[int, Row]], size: int = CHUNK) -> Iterator[list[tuple[int, Row]]]:
