@@ -9,6 +9,7 @@ file; keys already seen in the batch live in a temporary table, not in Python.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -60,6 +61,17 @@ def canonical(values: Row) -> str:
 
 
 @dataclass
+class _Tally:
+    """What the database side did since it was last settled into the batch (see ``apply_rows``)."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    duplicates: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+
+@dataclass
 class _Counters:
     per_item_total: dict[str, int]
     per_item_non_empty: dict[str, int]
@@ -84,6 +96,7 @@ class BatchWriter:
         utc = column_type.process_bind_param(self.now, dialect)
         self.now_param = to_db(utc) if to_db else utc
         self.rejections: list[tuple[int, str, str, str]] = []
+        self.tally = _Tally()
         self.quality = _Counters(
             {n: 0 for n in item_names}, {n: 0 for n in item_names}, {n: 0 for n in item_names}
         )
@@ -200,11 +213,9 @@ class BatchWriter:
         return list(fresh.values())
 
     def _duplicate(self, row_number: int, key: str) -> None:
-        self.batch.duplicate_keys += 1
-        self.batch.rejected += 1
         shown = key.replace(KEY_SEPARATOR, " / ")
-        self.reject(
-            row_number, "/".join(self.key_items), "duplicate_key", f"主键 {shown} 在本批数据中重复出现"
+        self.tally.duplicates.append(
+            (row_number, "/".join(self.key_items), "duplicate_key", f"主键 {shown} 在本批数据中重复出现")
         )
 
     def _existing(self, keys: list[str]) -> dict[str, Any]:
@@ -234,7 +245,7 @@ class BatchWriter:
                 inserts.append((rid, key, data, 1, batch_id, now))
                 changes.append((rid, key, "I", 1, batch_id, now))
             elif old[2] == data:
-                self.batch.unchanged += 1
+                self.tally.unchanged += 1
             else:
                 version = old[3] + 1
                 updates.append((data, version, batch_id, now, old[0]))
@@ -248,15 +259,15 @@ class BatchWriter:
                 updates,
             )
         self._log(history, changes)
-        self.batch.inserted += len(inserts)
-        self.batch.updated += len(updates)
+        self.tally.inserted += len(inserts)
+        self.tally.updated += len(updates)
 
     def delete_keys(self, keyed: list[tuple[int, str, str]]) -> None:
         keyed = self._take_new_keys(keyed, upsert=False)
         if not keyed:
             return
         existing = self._existing([k for _, k, _ in keyed])
-        self.batch.unchanged += len(keyed) - len(existing)
+        self.tally.unchanged += len(keyed) - len(existing)
         self._delete(list(existing.values()))
 
     def delete_unseen(self) -> None:
@@ -285,7 +296,19 @@ class BatchWriter:
             [self._history(r, deleted=True) for r in rows],
             [(rid, r[1], "D", r[3] + 1, batch_id, now) for r in rows],
         )
-        self.batch.deleted += len(rows)
+        self.tally.deleted += len(rows)
+
+    def settle(self) -> None:
+        """Move the database side's counts into the batch; called when no chunk is being written."""
+        t, b = self.tally, self.batch
+        b.inserted += t.inserted
+        b.updated += t.updated
+        b.unchanged += t.unchanged
+        b.deleted += t.deleted
+        b.duplicate_keys += len(t.duplicates)
+        b.rejected += len(t.duplicates)
+        self.rejections.extend(t.duplicates)
+        self.tally = _Tally()
 
     def _history(self, old: Any, *, deleted: bool) -> tuple[Any, ...]:
         # old: (id, record_key, data, version, batch_id, valid_from) as the driver returned them
@@ -327,6 +350,7 @@ class BatchWriter:
         self.store_rejections()
 
     def store_rejections(self) -> None:
+        self.rejections.sort(key=lambda r: r[0])  # file order (duplicates are found a chunk later)
         if self.rejections:
             self.session.execute(
                 insert(Rejection),
@@ -371,32 +395,53 @@ def apply_rows(
     strict: bool,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Validate every row; store the valid ones unless ``strict`` found a problem (then only validate)."""
+    """Validate every row; store the valid ones unless ``strict`` found a problem (then only validate).
+
+    The database work of one chunk runs in a second thread while the next chunk is read and
+    validated: sqlite3 and psycopg release the GIL while the database works, so on two cores the
+    two halves overlap. Only that thread touches the connection while it runs, and it counts into
+    ``writer.tally``, settled into the batch here once it is done. ``strict`` loads write in
+    turn, because whether a chunk is stored depends on every rejection before it.
+    """
     batch = writer.batch
     key_items = writer.key_items
-    for chunk in chunks(rows):
-        keyed: list[tuple[int, str, str]] = []
-        invalid: list[tuple[Row, list[Problem]]] = []
-        batch.rows_read += len(chunk)
-        for row_number, raw in chunk:
-            values, problems = normalise(raw)
-            key = writer.record_key(values)
-            if key is None and not any(p[0] in key_items for p in problems):
-                problems.append(("/".join(key_items), "missing_key", "主键信息项不能为空"))
-            if problems:
-                invalid.append((raw, problems))
-                batch.rejected += 1
-                for column, code, message in problems:
-                    writer.reject(row_number, column, code, message)
-                continue
-            assert key is not None
-            keyed.append((row_number, key, canonical(values)))
-        writer.count_quality([raw for _, raw in chunk], invalid)
-        if strict and batch.rejected:
-            keyed = []  # keep validating for the full report, store nothing
-        if keyed:
-            (writer.delete_keys if mode == LoadMode.DELETE else writer.upsert)(keyed)
-        if progress:
-            progress(batch.rows_read)
+    store = writer.delete_keys if mode == LoadMode.DELETE else writer.upsert
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="govshare-load") as pool:
+        pending: Future[None] | None = None
+        for chunk in chunks(rows):
+            keyed: list[tuple[int, str, str]] = []
+            invalid: list[tuple[Row, list[Problem]]] = []
+            batch.rows_read += len(chunk)
+            for row_number, raw in chunk:
+                values, problems = normalise(raw)
+                key = writer.record_key(values)
+                if key is None and not any(p[0] in key_items for p in problems):
+                    problems.append(("/".join(key_items), "missing_key", "主键信息项不能为空"))
+                if problems:
+                    invalid.append((raw, problems))
+                    batch.rejected += 1
+                    for column, code, message in problems:
+                        writer.reject(row_number, column, code, message)
+                    continue
+                assert key is not None
+                keyed.append((row_number, key, canonical(values)))
+            writer.count_quality([raw for _, raw in chunk], invalid)
+            if pending is not None:
+                pending.result()  # re-raises what the writing thread raised
+                pending = None
+                writer.settle()
+            if strict and batch.rejected:
+                keyed = []  # keep validating for the full report, store nothing
+            if keyed and strict:
+                store(keyed)
+                writer.settle()
+            elif keyed:
+                pending = pool.submit(store, keyed)
+            if progress:
+                progress(batch.rows_read)
+        if pending is not None:
+            pending.result()
+            writer.settle()
     if mode == LoadMode.REPLACE and not (strict and batch.rejected):
         writer.delete_unseen()
+        writer.settle()
