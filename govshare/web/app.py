@@ -56,7 +56,10 @@ def create_app(
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_upload_bytes,
-        larger={"/api/v1/data/": settings.max_data_upload_bytes},
+        larger={
+            "/api/v1/data/": settings.max_data_upload_bytes,
+            "/data/resources/": settings.max_data_upload_bytes,
+        },
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
