@@ -5,10 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
@@ -22,7 +19,6 @@ from govshare.core.errors import NotFound, PermissionDenied, ValidationFailed
 from govshare.data import service
 from govshare.data.ingest import LoadReport
 from govshare.data.models import Batch
-from govshare.data.readers import open_source
 from govshare.web.deps import CurrentUser, SessionDep
 
 router = APIRouter(prefix="/api/v1/data", tags=["data 共享数据"])
@@ -65,16 +61,10 @@ def upload_batch(
         renames = json.loads(mapping) if mapping else None
     except json.JSONDecodeError as err:
         raise ValidationFailed("invalid_mapping", "mapping 须为 JSON 对象") from err
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(file.filename or "upload").name
-        with path.open("wb") as out:
-            shutil.copyfileobj(file.file, out, 1 << 20)
-        key = batch_id or service.content_key(path, mode)
-        with open_source(path, format=format or None, encoding=encoding or None) as source:
-            report = service.load(
-                session, user, code, source.columns, source, batch_key=key, mode=mode, strict=strict,
-                source_name=path.name, mapping=renames,
-            )  # fmt: skip
+    report = service.load_upload(
+        session, user, code, file.filename or "upload", file.file, mode=mode, strict=strict,
+        encoding=encoding, format=format, batch_id=batch_id, mapping=renames,
+    )  # fmt: skip
     return _answer(report)
 
 

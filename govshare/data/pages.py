@@ -6,10 +6,7 @@ Thin, like the catalog pages: the same service functions as /api/v1/data, the sa
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -23,9 +20,7 @@ from govshare.catalog.models import Resource
 from govshare.core.errors import DomainError, NotFound
 from govshare.data import quality, service
 from govshare.data.api import _require_insight
-from govshare.data.ingest import LoadReport
 from govshare.data.models import Batch
-from govshare.data.readers import open_source
 from govshare.web.deps import CurrentUser, SessionDep
 from govshare.web.i18n import N_, _
 from govshare.web.rendering import PageRoute, checked_form, redirect, render
@@ -52,33 +47,6 @@ STATUS_LABELS = {"applied": N_("Stored"), "rejected": N_("Refused (strict)")}
 
 def data_url(code: str) -> str:
     return f"/data/resources/{code}"
-
-
-def load_upload(
-    session: Session,
-    user: User,
-    code: str,
-    filename: str,
-    stream: IO[bytes],
-    *,
-    mode: str = "upsert",
-    strict: bool = False,
-    encoding: str = "",
-    format: str = "",
-    batch_id: str = "",
-    mapping: dict[str, str] | None = None,
-) -> LoadReport:
-    """Load an uploaded file: spooled to disk once (the batch id hashes it), then streamed in."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(filename or "upload").name
-        with path.open("wb") as out:
-            shutil.copyfileobj(stream, out, 1 << 20)
-        key = batch_id or service.content_key(path, mode)
-        with open_source(path, format=format or None, encoding=encoding or None) as source:
-            return service.load(
-                session, user, code, source.columns, source, batch_key=key, mode=mode, strict=strict,
-                source_name=path.name, mapping=mapping,
-            )  # fmt: skip
 
 
 def _insight(session: Session, user: User, code: str) -> Resource:
@@ -146,7 +114,7 @@ def upload(code: str, request: Request, session: SessionDep, user: CurrentUser, 
             request, user, resource, values, _("Choose a mode and an encoding from the lists."), 422
         )
     try:
-        report = load_upload(
+        report = service.load_upload(
             session, user, resource.code, file.filename, file.file,
             mode=mode, strict=strict, encoding=encoding,
         )  # fmt: skip

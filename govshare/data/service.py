@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +23,7 @@ from govshare.core.types import utcnow
 from govshare.data.ingest import KEY_SEPARATOR, REPORT_SAMPLE, BatchWriter, LoadReport, Row, apply_rows
 from govshare.data.models import Batch, BatchStatus, LoadMode, Record, RecordHistory, Rejection
 from govshare.data.normalize import compile_row_normaliser
-from govshare.data.readers import Source
+from govshare.data.readers import Source, open_source
 
 
 def content_key(path: Path, mode: LoadMode | str) -> str:
@@ -69,7 +71,7 @@ def column_mapping(
     if unknown:
         raise ValidationFailed(
             "unknown_columns",
-            f"以下列不是该资源的信息项：{'、'.join(unknown)}（可用 --map 列名=信息项 指定对应关系，或 列名=- 忽略）",
+            f"以下列不是该资源的信息项：{'、'.join(unknown)}（请改用信息项名称作表头，或指定列映射：命令行 --map 列名=信息项，接口 mapping）",
             {"columns": unknown, "items": sorted(names)},
         )
     keys = [i.name for i in resource.items if i.is_key]
@@ -222,3 +224,30 @@ def record_as_of(session: Session, resource: Resource, key: str, moment: datetim
 
 def as_dict(report: LoadReport) -> dict[str, Any]:
     return asdict(report)
+
+
+def load_upload(
+    session: Session,
+    user: User,
+    code: str,
+    filename: str,
+    stream: IO[bytes],
+    *,
+    mode: str = "upsert",
+    strict: bool = False,
+    encoding: str = "",
+    format: str = "",
+    batch_id: str = "",
+    mapping: dict[str, str] | None = None,
+) -> LoadReport:
+    """Load an uploaded file: spooled to disk once (the batch id hashes it), then streamed in."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(filename or "upload").name
+        with path.open("wb") as out:
+            shutil.copyfileobj(stream, out, 1 << 20)
+        key = batch_id or content_key(path, mode)
+        with open_source(path, format=format or None, encoding=encoding or None) as source:
+            return load(
+                session, user, code, source.columns, source, batch_key=key, mode=mode, strict=strict,
+                source_name=path.name, mapping=mapping,
+            )  # fmt: skip
