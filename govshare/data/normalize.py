@@ -81,14 +81,8 @@ def text_normaliser(length: int | None) -> Normaliser:
         return normalize_text
 
     def normalize_bounded_text(value: str | None) -> str | None:
-        if value is None:
-            return None
-        text = value.strip()
-        if not text:
-            return None
-        if not text.isascii() and _FOLDABLE(text):
-            text = text.translate(_TEXT_FOLD)
-        if len(text) > length:
+        text = normalize_text(value)
+        if text is not None and len(text) > length:
             raise ValueProblem("too_long", f"长度为 {len(text)} 个字符，超过该信息项的长度 {length}")
         return text
 
