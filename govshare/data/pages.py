@@ -1,4 +1,5 @@
-"""Shared-data pages (共享数据): a resource's data tab, the upload form and each load's report.
+"""Shared-data pages (共享数据): a resource's data tab, the upload form, each load's report and a record's
+version history (记录版本历史).
 
 Thin, like the catalog pages: the same service functions as /api/v1/data, the same visibility rule
 (``api._require_insight``: the provider's data officers, the authority and auditors).
@@ -6,7 +7,9 @@ Thin, like the catalog pages: the same service functions as /api/v1/data, the sa
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -14,12 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from govshare.auth.models import User
+from govshare.auth.models import Role, User
 from govshare.catalog import service as catalog
 from govshare.catalog.models import Resource
-from govshare.core.errors import DomainError, NotFound
-from govshare.data import quality, service
+from govshare.core.errors import DomainError, NotFound, ValidationFailed
+from govshare.data import quality, record_history, service
 from govshare.data.api import _require_insight
+from govshare.data.ingest import KEY_SEPARATOR
 from govshare.data.models import Batch
 from govshare.web.deps import CurrentUser, SessionDep
 from govshare.web.i18n import N_, _
@@ -139,16 +143,88 @@ def batch_report(
     )  # fmt: skip
 
 
+@router.get(CODE + "/records")
+def find_record(code: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    """按主键查找记录: one field per key item; a valid key opens the record's version history."""
+    resource = _insight(session, user, code)
+    typed = {
+        name: request.query_params.get(f"key-{n}", "")
+        for n, name in enumerate(record_history.key_items(resource))
+    }
+    try:
+        key = record_history.lookup_key(resource, typed)
+    except ValidationFailed as exc:
+        return _data_tab(request, session, user, resource, {"values": typed, "errors": exc.details}, 422)
+    return redirect(record_url(resource.code, key))
+
+
+@router.get(CODE + "/records/{key:path}")
+def record_page(
+    code: str, key: str, request: Request, session: SessionDep, user: CurrentUser, on: str = ""
+) -> Response:
+    """记录版本历史: the current version, every earlier one with changed items marked, the record on a date."""
+    resource = _insight(session, user, code)
+    parts = dict(zip(record_history.key_items(resource), key.split(KEY_SEPARATOR), strict=False))
+    context: dict[str, Any] = {"user": user, "resource": resource, "key": key, "parts": parts}
+    try:
+        found = record_history.versions(session, resource, key)
+    except NotFound as exc:
+        return render(request, "data/record.html", status_code=404, missing=exc.message, **context)
+    day, as_of, as_of_error = _day(on), None, ""
+    if on and day is None:
+        as_of_error = _("Enter a date such as 2026-12-04.")
+    elif day is not None:
+        as_of = record_history.as_of(session, resource, key, day)
+    names = list(dict.fromkeys([i.name for i in resource.items] + [k for v in found for k in v.data]))
+    return render(
+        request, "data/record.html", versions=found, names=names, on=on, day=day, as_of=as_of,
+        as_of_error=as_of_error, reports=record_history.reports_about(session, resource, key),
+        can_report=may_report(user, resource), report_link=report_link(resource.code, key), **context,
+    )  # fmt: skip
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def may_report(user: User, resource: Resource) -> bool:
+    """Whether the "report a data error" link leads anywhere (error_reports.file_report has the rule)."""
+    return user.role in (Role.DATA_OFFICER, Role.CLERK) and user.department_id != resource.provider_id
+
+
+def report_link(code: str, key: str, item: str = "") -> str:
+    query = {"resource": code, "key": key} | ({"item": item} if item else {})
+    return "/data/error-reports/new?" + urlencode(query)
+
+
+def record_url(code: str, key: str) -> str:
+    return f"{data_url(code)}/records/{quote(key, safe='')}"
+
+
 @router.get(CODE)
 def data_tab(code: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
     """A resource's data (数据): record count, freshness, quality per item, trend and load history."""
-    resource = _insight(session, user, code)
+    return _data_tab(request, session, user, _insight(session, user, code))
+
+
+def _data_tab(
+    request: Request,
+    session: Session,
+    user: User,
+    resource: Resource,
+    lookup: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
     summary = quality.resource_data_summary(session, resource)
     return render(
         request, "data/resource.html", user=user, resource=resource, summary=summary,
         history=_history(session, resource), chart=trend_chart(summary.trend),
         freshness_labels=FRESHNESS_LABELS, status_labels=STATUS_LABELS, mode_labels=MODE_LABELS,
-        can_load=catalog.can_edit(user, resource.provider_id),
+        can_load=catalog.can_edit(user, resource.provider_id), key_items=record_history.key_items(resource),
+        lookup=lookup or {"values": {}, "errors": {}}, status_code=status,
     )  # fmt: skip
 
 
