@@ -7,6 +7,7 @@ import typer
 from govshare.catalog.cli import app as catalog_app
 from govshare.core.ids_cli import app as check_app
 from govshare.data.cli import app as data_app
+from govshare.exchange.cli import app as exchange_app
 
 app = typer.Typer(
     help="govshare 政务信息资源共享平台 — catalog, exchange and oversight of a city's government data.\n\n"
@@ -20,6 +21,7 @@ app.add_typer(
 
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(data_app, name="data")
+app.add_typer(exchange_app, name="exchange")
 
 db_app = typer.Typer(help="数据库迁移 / Database schema migrations.", no_args_is_help=True)
 admin_app = typer.Typer(help="平台管理 / Bootstrap departments and users.", no_args_is_help=True)

@@ -5,7 +5,8 @@ from govshare.catalog import models as catalog_models
 from govshare.core.db import Base
 from govshare.data import models as data_models
 from govshare.data import profile_models
+from govshare.exchange import models as exchange_models
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "auth_models", "catalog_models", "data_models", "profile_models"]
+__all__ = ["metadata", "auth_models", "catalog_models", "data_models", "profile_models", "exchange_models"]

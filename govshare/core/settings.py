@@ -50,6 +50,20 @@ class Settings(BaseSettings):
         le=60,
         description="Working days (工作日) a provider has to answer a data error report (数据纠错).",
     )
+    exchange_token_ttl_seconds: int = Field(
+        600,
+        ge=60,
+        le=3600,
+        description="Lifetime of an application's access token from /api/v1/oauth/token, in seconds; "
+        "also how long a retired signing key keeps verifying the tokens it signed.",
+    )
+    exchange_secret_grace_minutes: int = Field(
+        0,
+        ge=0,
+        le=7 * 24 * 60,
+        description="Default minutes an application's old client secret keeps working after a rotation "
+        "(0: it stops at once). A rotation may ask for its own grace to roll the new secret out.",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

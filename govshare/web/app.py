@@ -68,6 +68,7 @@ def create_app(
     from govshare.catalog.api import router as catalog_router
     from govshare.data.api import router as data_router
     from govshare.data.profiles_api import router as profiles_router
+    from govshare.exchange import api as exchange_api
     from govshare.web import docs, pages
 
     app.include_router(auth_router)
@@ -76,6 +77,7 @@ def create_app(
     app.include_router(profiles_router)
     sheet_api.register(app)
     interop.register(app)
+    exchange_api.register(app)
     docs.register(app)
     pages.register(app)
     return app
