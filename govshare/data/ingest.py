@@ -8,6 +8,9 @@ file; keys already seen in the batch live in a temporary table, not in Python.
 
 from __future__ import annotations
 
+import functools
+import re
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +34,9 @@ CHUNK = 5000
 KEY_SEPARATOR = "\x1f"  # composite keys: values joined by the ASCII unit separator
 LOAD_CACHE_KIB = 128 * 1024  # SQLite page cache during a load
 REPORT_SAMPLE = 100  # rejections returned inline; all of them are stored for download
+
+_RECORD_COLUMNS = "resource_id, record_key, data, version, batch_id, valid_from"
+_CHANGE_COLUMNS = "resource_id, record_key, op, version, batch_id, changed_at"
 
 Row = dict[str, str | None]
 Problem = tuple[str, str, str]  # (column, code, message)
@@ -174,18 +180,27 @@ class BatchWriter:
         return f"IN ({','.join([self.ph] * len(values))})", tuple(values)
 
     def _insert(self, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
-        """Bulk insert: PostgreSQL ``COPY`` (one stream, no per-row round trip), else executemany."""
+        """Bulk insert of one chunk as one statement, so the GIL is held once per chunk, not per row.
+
+        PostgreSQL: ``COPY`` (one stream, no per-row round trip). SQLite: the chunk goes in as one
+        JSON array read by ``json_each``; executemany binds every row's parameters holding the GIL,
+        and the validating thread then waits for it row after row (see ``apply_rows``).
+        """
         if not rows:
             return
         if self.copy_from is not None:
-            with (
-                self.copy_from.cursor() as cursor,
-                cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-            ):
-                copy.write("".join(map(_copy_line, rows)).encode())
+            self._copy(table, columns, [_copy_line(row) for row in rows])
             return
-        marks = ", ".join([self.ph] * len(rows[0]))
-        self.conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        fields = ", ".join(_json_field(i) for i in range(len(rows[0])))
+        self.conn.exec_driver_sql(
+            f"INSERT INTO {table} ({columns}) SELECT {fields} FROM json_each(?)",
+            (orjson.dumps(rows).decode(),),
+        )
+
+    def _copy(self, table: str, columns: str, lines: list[str]) -> None:
+        """PostgreSQL ``COPY`` of lines in its text format, on the session's own connection (same transaction)."""
+        with self.copy_from.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            copy.write("".join(lines).encode())
 
     def _take_new_keys(
         self, keyed: list[tuple[int, str, str]], *, upsert: bool
@@ -241,7 +256,7 @@ class BatchWriter:
         if not keyed:
             return
         existing = self._existing([k for _, k, _ in keyed])
-        inserts: list[tuple[Any, ...]] = []
+        new: list[tuple[str, str]] = []
         updates: list[tuple[Any, ...]] = []
         history: list[tuple[Any, ...]] = []
         changes: list[tuple[Any, ...]] = []
@@ -249,8 +264,7 @@ class BatchWriter:
         for _, key, data in keyed:
             old = existing.get(key)
             if old is None:
-                inserts.append((rid, key, data, 1, batch_id, now))
-                changes.append((rid, key, "I", 1, batch_id, now))
+                new.append((key, data))
             elif old[2] == data:
                 self.tally.unchanged += 1
             else:
@@ -258,16 +272,45 @@ class BatchWriter:
                 updates.append((data, version, batch_id, now, old[0]))
                 history.append(self._history(old, deleted=False))
                 changes.append((rid, key, "U", version, batch_id, now))
-        ph = self.ph
-        self._insert("data_record", "resource_id, record_key, data, version, batch_id, valid_from", inserts)
+        self._insert_new(new)
         if updates:
+            ph = self.ph
             self.conn.exec_driver_sql(
                 f"UPDATE data_record SET data = {ph}, version = {ph}, batch_id = {ph}, valid_from = {ph} WHERE id = {ph}",
                 updates,
             )
         self._log(history, changes)
-        self.tally.inserted += len(inserts)
+        self.tally.inserted += len(new)
         self.tally.updated += len(updates)
+
+    def _insert_new(self, new: list[tuple[str, str]]) -> None:
+        """New records (key, data) and their change-log entries: every other column is the same for the
+        whole batch (version 1, this batch, its load time), so it is sent once, not once per row."""
+        if not new:
+            return
+        rid, batch_id, now = self.resource_id, self.batch.id, self.now_param
+        if self.copy_from is not None:
+            head, tail = f"{rid}\t", f"\t1\t{batch_id}\t{_copy_datetime(now)}\n"
+            # JSON from orjson has no raw tab or newline (they are escaped), only backslashes to double.
+            self._copy(
+                "data_record",
+                _RECORD_COLUMNS,
+                [head + _copy_str(k) + "\t" + d.replace("\\", "\\\\") + tail for k, d in new],
+            )
+            tail = f"\tI\t1\t{batch_id}\t{_copy_datetime(now)}\n"
+            self._copy("data_change", _CHANGE_COLUMNS, [head + _copy_str(k) + tail for k, _ in new])
+            return
+        payload = (orjson.dumps(new).decode(),)
+        constants = (rid, batch_id, now)
+        self.conn.exec_driver_sql(
+            f"INSERT INTO data_record ({_RECORD_COLUMNS}) "
+            f"SELECT ?, {_json_field(0)}, {_json_field(1)}, 1, ?, ? FROM json_each(?)",
+            constants + payload,
+        )
+        self.conn.exec_driver_sql(
+            f"INSERT INTO data_change ({_CHANGE_COLUMNS}) SELECT ?, {_json_field(0)}, 'I', 1, ?, ? FROM json_each(?)",
+            constants + payload,
+        )
 
     def delete_keys(self, keyed: list[tuple[int, str, str]]) -> None:
         keyed = self._take_new_keys(keyed, upsert=False)
@@ -337,7 +380,7 @@ class BatchWriter:
             "resource_id, record_key, version, data, batch_id, valid_from, valid_to, ended_by_batch_id, deleted",
             history,
         )
-        self._insert("data_change", "resource_id, record_key, op, version, batch_id, changed_at", changes)
+        self._insert("data_change", _CHANGE_COLUMNS, changes)
 
     def release(self) -> None:
         """Give back the load's SQLite page cache (the connection goes back to the pool)."""
@@ -375,23 +418,38 @@ class BatchWriter:
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]").search
 
 
-def _copy_value(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+def _copy_str(value: str) -> str:
+    return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL(value) else value
+
+
+@functools.lru_cache(maxsize=8)
+def _copy_datetime(value: datetime) -> str:
+    return value.isoformat()  # a batch writes one load time on every row: converted once
+
+
+_TO_COPY: dict[type, Callable[[Any], str]] = {
+    str: _copy_str,
+    int: str,
+    bool: lambda value: "t" if value else "f",
+    type(None): lambda _: "\\N",
+    datetime: _copy_datetime,
+}
 
 
 def _copy_line(row: tuple[Any, ...]) -> str:
-    """One line of COPY's text format, built in Python: psycopg's write_row cost more than validation."""
-    return "\t".join(map(_copy_value, row)) + "\n"
+    """A row in COPY's text format, one conversion per type (psycopg's write_row, and a generic
+    per-value function, cost more than validating the rows: 10 µs a row → 2 µs)."""
+    return "\t".join([_TO_COPY[v.__class__](v) for v in row]) + "\n"
+
+
+def _json_field(index: int) -> str:
+    """Field ``index`` of a json_each row (``->>`` where SQLite has it, 3.38+: faster than json_extract)."""
+    if sqlite3.sqlite_version_info >= (3, 38):
+        return f"value ->> {index}"
+    return f"json_extract(value, '$[{index}]')"
 
 
 def chunks(rows: Iterable[tuple[int, Row]], size: int = CHUNK) -> Iterator[list[tuple[int, Row]]]:
