@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import OAuth2
 
 from govshare.core.errors import Unauthenticated
 from govshare.exchange import service
@@ -21,10 +23,22 @@ class CallingApplication:
     claims: dict[str, Any]
 
 
-def current_application(request: Request, session: SessionDep, settings: SettingsDep) -> CallingApplication:
+# Declares the client-credentials flow in the OpenAPI schema, so /docs can fetch a token itself
+# ("Authorize" → client_id and client_secret). auto_error=False: refusals keep our error shape.
+_oauth2 = OAuth2(
+    flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl="/api/v1/oauth/token")),
+    scheme_name="application",
+    description="接入应用令牌：用 client_id 与 client_secret 换取（OAuth2 client credentials）",
+    auto_error=False,
+)
+
+
+def current_application(
+    authorization: Annotated[str | None, Depends(_oauth2)], session: SessionDep, settings: SettingsDep
+) -> CallingApplication:
     """Verify ``Authorization: Bearer <access token>`` (signature, expiry, audience, issuer) and that
     the application is still enabled and its credentials not revoked; 401 with a stable code if not."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated(
             "missing_access_token",

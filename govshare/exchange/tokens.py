@@ -19,14 +19,15 @@ from functools import lru_cache
 from typing import Any
 
 import jwt
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from govshare.core.errors import Unauthenticated
+from govshare.core.errors import DomainError, Unauthenticated
 from govshare.core.settings import Settings
 from govshare.core.types import utcnow
 from govshare.exchange.models import Application, SigningKey
@@ -92,17 +93,17 @@ def signing_key(session: Session, settings: Settings) -> SigningKey:
     return key
 
 
-def verification_keys(session: Session, settings: Settings) -> list[SigningKey]:
+def _live(settings: Settings) -> ColumnElement[bool]:
     """Keys whose tokens may still be alive: active ones, and those retired less than a token
-    lifetime ago. These are what the JWKS publishes."""
+    lifetime ago."""
     oldest = utcnow() - timedelta(seconds=settings.exchange_token_ttl_seconds)
-    return list(
-        session.scalars(
-            select(SigningKey)
-            .where(or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > oldest))
-            .order_by(SigningKey.created_at.desc(), SigningKey.id.desc())
-        )
-    )
+    return or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > oldest)
+
+
+def verification_keys(session: Session, settings: Settings) -> list[SigningKey]:
+    """The keys that still verify tokens, newest first: what the JWKS publishes."""
+    newest_first = (SigningKey.created_at.desc(), SigningKey.id.desc())
+    return list(session.scalars(select(SigningKey).where(_live(settings)).order_by(*newest_first)))
 
 
 def jwks(session: Session, settings: Settings) -> dict[str, list[dict[str, str]]]:
@@ -115,9 +116,23 @@ def jwks(session: Session, settings: Settings) -> dict[str, list[dict[str, str]]
     }
 
 
+class SigningKeyUnreadable(DomainError):
+    """The signing key was sealed under another GOVSHARE_SECRET_KEY: an operator must rotate it."""
+
+    status = 503
+
+
 def _private_key(key: SigningKey, settings: Settings) -> Ed25519PrivateKey:
     sealed = _unb64(key.private_key_encrypted)
-    raw = _wrapping_key(settings).decrypt(sealed[:12], sealed[12:], key.kid.encode())
+    try:
+        raw = _wrapping_key(settings).decrypt(sealed[:12], sealed[12:], key.kid.encode())
+    except InvalidTag as err:
+        raise SigningKeyUnreadable(
+            "signing_key_unreadable",
+            f"令牌签名密钥 {key.kid} 无法解密（GOVSHARE_SECRET_KEY 已更改？），"
+            "请平台管理员运行 govshare exchange rotate-key",
+            {"kid": key.kid},
+        ) from err
     return Ed25519PrivateKey.from_private_bytes(raw)
 
 
@@ -166,7 +181,7 @@ def verify(session: Session, settings: Settings, token: str) -> dict[str, Any]:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.InvalidTokenError as err:
         raise _invalid("格式不正确") from err
-    key = next((k for k in verification_keys(session, settings) if k.kid == kid), None)
+    key = session.scalar(select(SigningKey).where(SigningKey.kid == str(kid), _live(settings)))
     if key is None:
         raise _invalid("签名密钥未知或已停用")
     try:

@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 import jwt
 import pytest
-from cryptography.exceptions import InvalidTag
 from sqlalchemy import select
 
 from govshare.core.types import utcnow
@@ -202,9 +201,21 @@ def test_only_the_authority_rotates_signing_keys(client, city):
     )
 
 
-def test_private_keys_are_sealed_with_the_settings_secret(session, settings):
+def test_private_keys_are_sealed_with_the_settings_secret(session, settings, registered):
+    app, _ = registered
     key = tokens.signing_key(session, settings)
     assert tokens._private_key(key, settings)  # opens with the platform's secret
     other = make_test_settings(secret_key="another-secret-0123456789abcdefghij")
-    with pytest.raises(InvalidTag):
-        tokens._private_key(key, other)
+    with pytest.raises(tokens.SigningKeyUnreadable) as caught:
+        tokens.issue(session, other, app)
+    assert caught.value.code == "signing_key_unreadable" and caught.value.status == 503
+    new_key = tokens.rotate_signing_key(session, other)  # what the operator is told to do
+    assert tokens.issue(session, other, app).kid == new_key.kid
+
+
+def test_openapi_offers_the_client_credentials_flow_for_the_exchange_api(client):
+    schema = client.get("/openapi.json").json()
+    flow = schema["components"]["securitySchemes"]["application"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == TOKEN
+    assert schema["paths"][WHOAMI]["get"]["security"] == [{"application": []}]
+    assert "application/x-www-form-urlencoded" in schema["paths"][TOKEN]["post"]["requestBody"]["content"]
