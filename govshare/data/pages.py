@@ -47,6 +47,9 @@ FRESHNESS_LABELS = {
     "never_loaded": N_("Never loaded"),
 }
 STATUS_LABELS = {"applied": N_("Stored"), "rejected": N_("Refused (strict)")}
+# Flash messages of the error-report pages (report_pages.py), here where the msgid extraction looks.
+REPORT_FILED = N_("Report #%(id)s filed. The providing department must answer by %(due)s.")
+REPORT_ANSWERED = N_("Your answer is recorded; the reporting department sees it on the report.")
 
 
 def data_url(code: str) -> str:

@@ -11,8 +11,10 @@ def register(app: FastAPI) -> None:
     from govshare.catalog.pages import router as catalog_pages
     from govshare.data.pages import router as data_pages
     from govshare.data.profile_pages import router as profile_pages
+    from govshare.data.report_pages import router as report_pages
 
     app.include_router(auth_pages)
     app.include_router(catalog_pages)
     app.include_router(data_pages)
     app.include_router(profile_pages)
+    app.include_router(report_pages)
