@@ -455,7 +455,8 @@ def _json_field(index: int) -> str:
     return f"json_extract(value, '$[{index}]')"
 
 
-def chunks(rows: Iterable[tuple[int, Row]], size: int = CHUNK) -> Iterator[list[tuple[int, Row]]]:
+def chunks(rows: Iterable[tuple[int, Row]], size: int | None = None) -> Iterator[list[tuple[int, Row]]]:
+    size = size or CHUNK
     it = iter(rows)
     while chunk := list(islice(it, size)):
         yield chunk

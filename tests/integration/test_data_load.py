@@ -208,3 +208,44 @@ def test_unknown_columns_are_refused_and_mapping_renames_them(session, city, pop
                        [(2, {"身份证号": pid(1), "姓名": "张三", "备注": "x"})], batch_key="m",
                        mapping={"身份证号": "公民身份号码", "备注": "-"})  # fmt: skip
     assert report.inserted == 1
+
+
+def test_chunked_loads_keep_records_history_and_change_log_consistent(session, city, population, monkeypatch):
+    """Many chunks per batch (inserts, updates, unchanged, deletions, a duplicate across chunks), values
+    with the characters COPY and JSON escape: every table the loader writes agrees with the others and
+    only names batches and resources that exist (they carry no foreign keys, see data.models)."""
+    from govshare.catalog.models import Resource
+    from govshare.data import ingest
+
+    monkeypatch.setattr(ingest, "CHUNK", 3)
+    awkward = 'A\\B\t"C"\nD'  # backslash, tab, quote, newline (inside: the ends are trimmed)
+    rows = people(*[(pid(n), f"名{n}", "1980-01-02") for n in range(10)], (pid(4), "重复", "1980-01-02"))
+    first = load(session, city, population, rows, "c1")
+    assert (first.inserted, first.duplicate_keys) == (10, 1)
+    second = load(
+        session,
+        city,
+        population,
+        people(*[(pid(n), awkward if n % 2 else f"名{n}", "1980-01-02") for n in range(3, 14)]),
+        "c2",
+        mode="replace",
+    )
+    assert (second.inserted, second.updated, second.unchanged, second.deleted) == (4, 4, 3, 3)
+    assert json.loads(data.get_record(session, population, pid(5)).data)["姓名"] == awkward
+    records = {r.record_key: r for r in session.scalars(select(Record))}
+    assert set(records) == {pid(n) for n in range(3, 14)}
+    changes = list(session.scalars(select(Change).order_by(Change.seq)))
+    assert sorted((c.record_key, c.version) for c in changes if c.op != "D") == sorted(
+        [(pid(n), 1) for n in range(14)] + [(pid(n), 2) for n in (3, 5, 7, 9)]
+    )
+    for key, record in records.items():  # the last change of each live record is its current version
+        assert [c.version for c in changes if c.record_key == key][-1] == record.version
+    history = list(session.scalars(select(RecordHistory)))
+    assert sorted((h.record_key, h.deleted) for h in history) == sorted(
+        [(pid(n), True) for n in range(3)] + [(pid(n), False) for n in (3, 5, 7, 9)]
+    )
+    batches = set(session.scalars(select(Batch.id)))
+    resources = set(session.scalars(select(Resource.id)))
+    for row in [*records.values(), *changes, *history]:
+        assert row.batch_id in batches and row.resource_id in resources
+    assert {h.ended_by_batch_id for h in history} <= batches
