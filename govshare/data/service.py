@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -131,9 +132,19 @@ def load(
     writer = BatchWriter(session, batch, key_items, [i.name for i in items])
     if isinstance(rows, Source):  # a file: a malformed line is one rejected row, not the end of the load
         rows = rows.rows(on_error=writer.unreadable_row)
-    apply_rows(
-        writer, rows, compile_row_normaliser(items, str(resource.subject_key_type)), mode, strict, progress
-    )
+    try:
+        apply_rows(
+            writer,
+            rows,
+            compile_row_normaliser(items, str(resource.subject_key_type)),
+            mode,
+            strict,
+            progress,
+        )
+    except BaseException:
+        with contextlib.suppress(Exception):  # the connection goes back to the pool: give back the cache
+            writer.release()
+        raise
     if strict and batch.rejected:
         return _store_refusal(session, resource, batch, writer)
     batch.finished_at = utcnow()
