@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from govshare.cli import app
@@ -102,6 +102,35 @@ def test_only_the_provider_may_load(database, tmp_path):
     assert result.exit_code == 1 and "not_provider" in result.output
 
 
+def wait_until_writing(database: str, app_name: str, proc: subprocess.Popen[bytes]) -> None:
+    """Until the load has written its first chunks (uncommitted): SQLite's write-ahead log has grown, or
+    PostgreSQL shows the process's connection in a COPY. Killing then is mid-load, however fast it is."""
+    engine = make_engine(database) if database.startswith("postgresql") else None
+    wal = Path(database.removeprefix("sqlite:///") + "-wal")
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, "the load finished before it could be killed; make the file larger"
+            if engine is None:
+                if wal.exists() and wal.stat().st_size > 1_000_000:
+                    return
+            else:
+                with engine.connect() as conn:
+                    copying = conn.scalar(
+                        select(func.count())
+                        .select_from(text("pg_stat_activity"))
+                        .where(text("application_name = :name AND query LIKE 'COPY data_%'"))
+                        .params(name=app_name)
+                    )
+                if copying:
+                    return
+            time.sleep(0.02)
+        raise AssertionError("the load did not start writing within 120 s")
+    finally:
+        if engine is not None:
+            engine.dispose()
+
+
 def test_killed_mid_load_leaves_nothing_and_rerun_completes(database, tmp_path):
     path = write_people(tmp_path / "people.csv", 150_000)
     env = os.environ | {"GOVSHARE_DATABASE_URL": database}
@@ -116,9 +145,9 @@ def test_killed_mid_load_leaves_nothing_and_rerun_completes(database, tmp_path):
         "--as",
         "police_officer",
     ]
+    env["PGAPPNAME"] = app_name = f"govshare-killed-load-{os.getpid()}"
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    time.sleep(3)
-    assert proc.poll() is None, "the load finished before it could be killed; make the file larger"
+    wait_until_writing(database, app_name, proc)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert counts(database) == (0, 0, 0)
