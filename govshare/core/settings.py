@@ -65,6 +65,30 @@ class Settings(BaseSettings):
         "(0: it stops at once). A rotation may ask for its own grace to roll the new secret out.",
     )
 
+    exchange_request_stages: str = Field(
+        "provider:10",
+        pattern=r"^(compliance|provider|provider_unpublished):\d{1,2}(,(compliance|provider|provider_unpublished):\d{1,2})*$",
+        description="Review stages of an access request (共享申请) to a conditional resource, in order, each "
+        "with its deadline in working days (工作日): `compliance` is the platform authority's compliance "
+        "review (符合性审查), `provider` the providing department's decision (required). "
+        "`provider_unpublished:N` gives the provider N working days instead when the resource has no "
+        "data on the platform yet. Example: compliance:2,provider:5,provider_unpublished:10.",
+    )
+    exchange_grant_max_days: int = Field(
+        1095,
+        ge=1,
+        le=3650,
+        description="Longest validity of a grant (授权), in calendar days from its start; a request or a "
+        "renewal asking for longer is refused.",
+    )
+    exchange_demand_deadline_days: int = Field(
+        20,
+        ge=1,
+        le=120,
+        description="Working days a department has to answer a data demand (需求清单) assigned to it: "
+        "register and publish the resource, or explain why not.",
+    )
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         secret = self.secret_key.get_secret_value()
