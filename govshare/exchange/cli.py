@@ -13,7 +13,7 @@ import typer
 from govshare.auth.service import get_user_by_username
 from govshare.catalog.cli import _echo_json, _session, _table  # the CLI helpers every capability shares
 from govshare.core.settings import get_settings
-from govshare.exchange import service
+from govshare.exchange import grants_cli, service
 from govshare.exchange.models import CHANNEL_LABELS, Application, Channel
 from govshare.exchange.schemas import ApplicationIn, ApplicationPublic
 
@@ -200,3 +200,6 @@ def keys() -> None:
             for k in service.list_signing_keys(session, None)
         ]
         typer.echo(_table(("kid", "创建时间", "停用时间"), rows))
+
+
+grants_cli.register(app)  # request, grant and demand subcommands

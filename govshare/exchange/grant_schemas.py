@@ -1,4 +1,5 @@
-"""Input/output schemas of access requests (共享申请), decisions, grants (授权) and data demands."""
+"""Input/output schemas of access requests (共享申请), decisions, grants (授权) and data demands, and
+the functions that turn rows into them (shared by the API and the CLI's --json)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from govshare.auth.schemas import DepartmentPublic
+from govshare.exchange.models import AccessRequest, DataDemand, Grant
 
 OPERATIONS_HELP = (
     "调用方式: lookup 查询, search 检索（仅限可检索信息项）, verify 核验, profile 主体画像, "
@@ -162,3 +164,58 @@ class DemandPublic(BaseModel):
     resource_code: str | None
     answer: str
     answered_at: datetime | None
+
+
+def request_public(request: AccessRequest, now: datetime) -> AccessRequestPublic:
+    stage = request.stage
+    return AccessRequestPublic(
+        id=request.id, application_id=request.application_id, application_name=request.application.name,
+        department=DepartmentPublic.model_validate(request.department),
+        provider_department=DepartmentPublic.model_validate(request.provider_department),
+        resource_code=request.resource.code, resource_name=request.resource.name, items=request.items,
+        unmasked_items=request.unmasked_items, operations=request.operations, purpose=request.purpose,
+        legal_basis=request.legal_basis, service_items=request.service_items, valid_from=request.valid_from,
+        valid_to=request.valid_to, status=request.status.value, stage=stage["name"] if stage else None,
+        due_at=request.due_at, due_estimated=request.due_estimated, overdue=request.is_overdue(now),
+        submitted_at=request.submitted_at, decided_at=request.decided_at, grant_id=request.grant_id,
+        decisions=[
+            DecisionPublic(
+                stage=d.stage, decision=d.decision.value, actor=d.actor.username,
+                department=d.actor_department.name, at=d.at, reason=d.reason, details=d.details,
+            )
+            for d in request.decisions
+        ],
+    )  # fmt: skip
+
+
+def grant_public(grant: Grant) -> GrantPublic:
+    return GrantPublic(
+        id=grant.id, application_id=grant.application_id, application_name=grant.application.name,
+        provider_department=DepartmentPublic.model_validate(grant.provider_department),
+        resource_code=grant.resource.code, resource_name=grant.resource.name, request_id=grant.request_id,
+        items=[GrantItem(name=n, unmasked=n in grant.unmasked_items) for n in grant.items],
+        operations=grant.operations, purpose=grant.purpose, legal_basis=grant.legal_basis,
+        service_items=grant.service_items, valid_from=grant.valid_from, valid_to=grant.valid_to,
+        rate_limit_per_minute=grant.rate_limit_per_minute, conditions=grant.conditions,
+        status=grant.status.value, status_reason=grant.status_reason, granted_at=grant.granted_at,
+        events=[
+            GrantEventPublic(
+                kind=e.kind.value, actor=e.actor.username if e.actor else None, at=e.at, reason=e.reason,
+                details=e.details,
+            )
+            for e in grant.events
+        ],
+    )  # fmt: skip
+
+
+def demand_public(demand: DataDemand, now: datetime) -> DemandPublic:
+    assigned = demand.assigned_department
+    return DemandPublic(
+        id=demand.id, title=demand.title, reason=demand.reason, service_items=demand.service_items,
+        department=DepartmentPublic.model_validate(demand.department), filed_at=demand.filed_at,
+        status=demand.status.value,
+        assigned_department=DepartmentPublic.model_validate(assigned) if assigned else None,
+        assigned_at=demand.assigned_at, due_at=demand.due_at, due_estimated=demand.due_estimated,
+        overdue=demand.is_overdue(now), resource_code=demand.resource.code if demand.resource else None,
+        answer=demand.answer, answered_at=demand.answered_at,
+    )  # fmt: skip

@@ -69,6 +69,8 @@ def create_app(
     from govshare.data.api import router as data_router
     from govshare.data.profiles_api import router as profiles_router
     from govshare.exchange import api as exchange_api
+    from govshare.exchange import grants_api
+    from govshare.exchange.pages import router as exchange_pages
     from govshare.web import docs, pages
 
     app.include_router(auth_router)
@@ -78,6 +80,8 @@ def create_app(
     sheet_api.register(app)
     interop.register(app)
     exchange_api.register(app)
+    app.include_router(grants_api.router)
+    app.include_router(exchange_pages)
     docs.register(app)
     pages.register(app)
     return app
