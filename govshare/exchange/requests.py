@@ -127,9 +127,22 @@ def get_request(session: Session, actor: User, request_id: int) -> AccessRequest
     request = session.get(AccessRequest, request_id)
     if request is None:
         raise NotFound("request_not_found", f"未找到共享申请 {request_id}", {"id": request_id})
-    if is_party(actor, request):
+    if is_party(actor, request) and not _hidden(actor, request):
         return request
     raise PermissionDenied("not_party", "只能查看本部门提交或本部门资源的共享申请", {"id": request_id})
+
+
+def _hidden(actor: User, request: AccessRequest) -> bool:
+    """A request still in (or stopped at) the authority's compliance review has not reached the
+    provider yet: the provider's department neither sees nor lists it."""
+    if actor.role in (Role.AUTHORITY, Role.AUDITOR) or actor.department_id == request.department_id:
+        return False
+    stage = request.stage
+    if stage is not None:
+        return bool(stage["actor"] == stages.AUTHORITY)
+    stopped = [d for d in request.decisions if d.decision == DecisionKind.REJECTED]
+    reached = any(d.stage == "provider" or d.decision == DecisionKind.ESCALATED for d in request.decisions)
+    return bool(stopped) and not reached
 
 
 def may_decide(actor: User, request: AccessRequest) -> bool:
@@ -287,7 +300,7 @@ def list_requests(
         stmt = stmt.where(
             AccessRequest.status == RequestStatus.PENDING, AccessRequest.due_at < (now or utcnow())
         )
-    return list(session.scalars(stmt.limit(limit)))
+    return [r for r in session.scalars(stmt.limit(limit)) if not _hidden(actor, r)]
 
 
 def overdue_requests(

@@ -136,8 +136,11 @@ def test_compliance_review_by_the_authority_comes_before_the_provider(session, c
     assert request.stage == {"name": "compliance", "actor": "authority", "days": 2}
     assert request.due_at == add_working_days(BEFORE_NATIONAL_DAY, 2).due_at
     with pytest.raises(PermissionDenied) as err:
-        approve(session, city, request)
+        requests.decide(session, city.market_officer, request.id, DecisionIn(decision="approve"))
     assert err.value.code == "authority_only"
+    with pytest.raises(PermissionDenied) as err:
+        approve(session, city, request)  # the provider does not see it yet
+    assert err.value.code == "not_party"
     passed_at = BEFORE_NATIONAL_DAY + timedelta(days=9)
     requests.decide(
         session, city.admin, request.id, DecisionIn(decision="approve", reason="材料齐全"), passed_at
@@ -151,6 +154,20 @@ def test_compliance_review_by_the_authority_comes_before_the_provider(session, c
         ("provider", DecisionKind.APPROVED, city.police_officer.id),
     ]
     assert request.decisions[1].reason == "材料齐全"
+
+
+def test_the_provider_sees_a_request_only_once_it_passed_compliance(session, city, application, people):
+    settings = settings_with(exchange_request_stages="compliance:2,provider:10")
+    passed, stopped = (submit(session, city, application, people, settings) for _ in range(2))
+    assert requests.list_requests(session, city.police_officer, "inbox") == []
+    with pytest.raises(PermissionDenied):
+        requests.get_request(session, city.police_officer, passed.id)
+    assert set(requests.list_requests(session, city.admin, "inbox")) == {passed, stopped}
+    requests.decide(session, city.admin, passed.id, DecisionIn(decision="approve"))
+    requests.decide(session, city.admin, stopped.id, DecisionIn(decision="reject", reason="依据不足"))
+    assert requests.list_requests(session, city.police_officer, "inbox") == [passed]
+    assert requests.get_request(session, city.police_officer, passed.id) == passed
+    assert set(requests.list_requests(session, city.market_officer, "filed")) == {passed, stopped}
 
 
 def test_compliance_rejection_ends_the_request(session, city, application, people):
