@@ -15,7 +15,11 @@ catalog (govshare.demo.seed.load_demo):
 Each measurement runs in a child process of its own, so its peak RSS (ru_maxrss) is that of the
 measurement alone. The load and the raw run alternate, so a busy neighbour slows both.
 
-    .venv/bin/python benchmarks/data_load.py [--rows 1000000] [--backends sqlite,postgresql]
+    .venv/bin/python benchmarks/data_load.py [--rows 1000000] [--backends sqlite,postgresql] [--repeat 3]
+
+With --repeat N each backend gets N fresh databases, each a raw run then a load run; the table gives
+the medians (seconds, and load ÷ raw of each pair), the highest peak RSS, and the range of the 1-minute
+load average at the start of the pairs (the machine is shared).
 
 PostgreSQL: database ``govshare_bench_data`` on --postgres-url's server (created if missing, emptied
 first).
@@ -31,6 +35,7 @@ import os
 import platform
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -193,6 +198,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows to generate (default 1000000)")
     parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
     parser.add_argument("--postgres-url", default=POSTGRES_URL, help=f"default {POSTGRES_URL}")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="raw + load pairs per backend; medians are reported (default 1)"
+    )
     parser.add_argument("--child", choices=["load", "raw"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
@@ -213,25 +221,36 @@ def main() -> None:
         size = path.stat().st_size / 1e6
         print(f"# generated {path.name}: {size:.0f} MB in {time.perf_counter() - started:.1f} s")
         print(
-            "| backend | rows | load s | load rows/s | raw s | raw rows/s | load ÷ raw | load peak RSS MB | raw peak RSS MB |"
+            "| backend | rows | load s | load rows/s | raw s | raw rows/s | load ÷ raw | load peak RSS MB "
+            "| raw peak RSS MB | load average |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for name in args.backends.split(","):
             url = f"sqlite:///{tmp}/bench.db" if name == "sqlite" else args.postgres_url
-            prepare(name, url)
-            raw = measure("raw", url, path)
-            load = measure("load", url, path)
-            assert load["inserted"] == args.rows, load
-            load_rate = args.rows / float(load["seconds"])  # type: ignore[arg-type]
-            raw_rate = args.rows / float(raw["seconds"])  # type: ignore[arg-type]
+            runs = []
+            for _ in range(args.repeat):  # raw and load alternate, so a busy neighbour slows both
+                prepare(name, url)
+                before = os.getloadavg()[0]
+                raw = measure("raw", url, path)
+                load = measure("load", url, path)
+                assert load["inserted"] == args.rows, load
+                runs.append((float(load["seconds"]), float(raw["seconds"]), load, raw, before))  # type: ignore[arg-type]
+                if name == "sqlite":
+                    for suffix in ("", "-wal", "-shm"):
+                        Path(f"{tmp}/bench.db{suffix}").unlink(missing_ok=True)
+            load_s = statistics.median(r[0] for r in runs)
+            raw_s = statistics.median(r[1] for r in runs)
+            ratio = statistics.median(r[1] / r[0] for r in runs)  # load ÷ raw speed, per pair
+            rss_load = max(float(r[2]["peak_rss_mb"]) for r in runs)  # type: ignore[arg-type]
+            rss_raw = max(float(r[3]["peak_rss_mb"]) for r in runs)  # type: ignore[arg-type]
+            loads = "–".join(
+                f"{r[4]:.1f}" for r in (min(runs, key=lambda r: r[4]), max(runs, key=lambda r: r[4]))
+            )
             print(
-                f"| {name} | {args.rows:,} | {load['seconds']:.1f} | {load_rate:,.0f} | {raw['seconds']:.1f} | "
-                f"{raw_rate:,.0f} | {load_rate / raw_rate:.0%} | {load['peak_rss_mb']:.0f} | {raw['peak_rss_mb']:.0f} |",
+                f"| {name} | {args.rows:,} | {load_s:.1f} | {args.rows / load_s:,.0f} | {raw_s:.1f} | "
+                f"{args.rows / raw_s:,.0f} | {ratio:.0%} | {rss_load:.0f} | {rss_raw:.0f} | {loads} |",
                 flush=True,
             )
-            if name == "sqlite":
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{tmp}/bench.db{suffix}").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
