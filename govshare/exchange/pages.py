@@ -245,12 +245,20 @@ def grant_list(
 
 @router.post("/exchange/grants/{grant_id}/change")
 def change_grant(
-    grant_id: int, request: Request, session: SessionDep, user: CurrentUser, form: Form
+    grant_id: int, request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep, form: Form
 ) -> Response:
-    """Suspend, resume or revoke with a reason; errors come back as a message above the list."""
-    action = str(form.get("action", ""))
+    """Suspend, resume or revoke with a reason, or renew to a new last day; errors come back as a
+    message above the list."""
+    action, reason = str(form.get("action", "")), str(form.get("reason", ""))
     try:
-        grant = grants.change_grant(session, user, grant_id, action, str(form.get("reason", "")))  # type: ignore[arg-type]
+        if action == "renew":
+            until = _day(str(form.get("valid_to", "")))
+            if until is None:
+                raise DomainError("invalid_period", _("Choose the new last day of the grant."))
+            max_days = settings.exchange_grant_max_days
+            grant = grants.renew_grant(session, user, grant_id, until, reason, max_days=max_days)
+        else:
+            grant = grants.change_grant(session, user, grant_id, action, reason)  # type: ignore[arg-type]
         flash(request, _(GRANT_CHANGED) % {"status": grant.status.value})
     except DomainError as exc:
         session.rollback()

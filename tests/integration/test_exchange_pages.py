@@ -11,7 +11,7 @@ from govshare.core.types import utcnow
 from govshare.exchange import demands, grants
 from govshare.exchange.grant_schemas import DemandIn
 from govshare.exchange.models import GrantStatus, RequestStatus
-from tests.integration.grant_support import market_app, publish_people, submit
+from tests.integration.grant_support import approve, market_app, publish_people, submit
 from tests.integration.test_pages import HTML, csrf, login, visible_text
 
 application = pytest.fixture(market_app)
@@ -94,8 +94,6 @@ def test_another_department_sees_no_decision_form_and_cannot_decide(
 
 def test_grants_page_suspends_and_revokes(client, session, city, application, people):
     request = submit(session, city, application, people)
-    from tests.integration.grant_support import approve
-
     approve(session, city, request)
     login(client, "police_officer")
     page = client.get("/exchange/grants?box=provided", headers=HTML).text
@@ -112,6 +110,21 @@ def test_grants_page_suspends_and_revokes(client, session, city, application, pe
     login(client, "market_officer")
     mine = client.get("/exchange/grants?box=mine", headers=HTML).text
     assert "已暂停" in visible_text(mine) and 'data-testid="grant-actions"' not in mine
+
+
+def test_grants_page_renews(client, session, city, application, people):
+    request = submit(session, city, application, people, now=utcnow())
+    approve(session, city, request)
+    grant = session.get(grants.Grant, request.grant_id)
+    new_last_day = grant.valid_to + timedelta(days=30)
+    login(client, "police_officer")
+    token = csrf(client, "/exchange/grants?box=provided")
+    form = {"csrf_token": token, "box": "provided", "action": "renew", "reason": "续期", "valid_to": ""}
+    url = f"/exchange/grants/{grant.id}/change"
+    assert "请选择授权新的截止日期" in client.post(url, data=form, headers=HTML).text
+    client.post(url, data=form | {"valid_to": new_last_day.isoformat()}, headers=HTML)
+    session.refresh(grant)
+    assert grant.valid_to == new_last_day and grant.events[-1].kind.value == "renewed"
 
 
 def test_demand_list_shows_status_and_overdue(client, session, city):
