@@ -64,13 +64,7 @@ def check_grant(
     """
     app_id = application if isinstance(application, int) else application.id
     resource_id = resource if isinstance(resource, int) else resource.id
-    grant = session.scalar(
-        select(Grant)
-        .where(Grant.application_id == app_id, Grant.resource_id == resource_id)
-        .order_by(Grant.id.desc())
-        .limit(1)
-        .options(lazyload("*"))  # the grant row only: no joins, no event history
-    )
+    grant = latest_grant(session, app_id, resource_id)
     if grant is None:
         raise PermissionDenied(
             "no_grant", "该应用没有此资源的授权，请先提交共享申请", {"resource_id": resource_id}
@@ -106,6 +100,17 @@ def check_grant(
                 details | {"service_item": service_item},
             )
     return grant
+
+
+def latest_grant(session: Session, application_id: int, resource_id: int) -> Grant | None:
+    """The newest grant of the pair, the only one that can be live (by ``ix_exchange_grant_lookup``)."""
+    return session.scalar(
+        select(Grant)
+        .where(Grant.application_id == application_id, Grant.resource_id == resource_id)
+        .order_by(Grant.id.desc())
+        .limit(1)
+        .options(lazyload("*"))  # the grant row only: no joins, no event history
+    )
 
 
 def _event(

@@ -29,7 +29,7 @@ from govshare.core.settings import Settings
 from govshare.core.types import utcnow
 from govshare.core.workdays import add_working_days
 from govshare.data.models import Record
-from govshare.exchange import request_rules, stages
+from govshare.exchange import grants, request_rules, stages
 from govshare.exchange.grant_schemas import AccessRequestIn, DecisionIn, TermsIn
 from govshare.exchange.grants import china_today, create_grant, is_party
 from govshare.exchange.models import (
@@ -37,6 +37,7 @@ from govshare.exchange.models import (
     Application,
     ApplicationStatus,
     DecisionKind,
+    GrantStatus,
     RequestDecision,
     RequestStatus,
 )
@@ -93,6 +94,16 @@ def submit_request(
     terms = request_rules.check_request(
         resource, data, today=china_today(now), max_days=settings.exchange_grant_max_days
     )
+    latest = grants.latest_grant(session, app.id, resource.id)
+    if latest is not None and latest.status == GrantStatus.SUSPENDED:
+        raise Conflict(
+            "grant_suspended",
+            f"该应用对此资源的授权 #{latest.id} 已暂停，须由提供方或数据管理部门恢复，不能另行申请",
+        )
+    # After a revocation even an unconditional resource is reviewed again: re-applying must not undo it.
+    automatic = resource.sharing_type == SharingType.UNCONDITIONAL and not (
+        latest is not None and latest.status == GrantStatus.REVOKED
+    )
     request = AccessRequest(
         application_id=app.id, department_id=app.department_id, resource_id=resource.id,
         provider_department_id=resource.provider_id, items=terms.items, unmasked_items=terms.unmasked_items,
@@ -105,7 +116,7 @@ def submit_request(
     session.flush()
     request.resource, request.application = resource, app
     _record(request, "submission", DecisionKind.SUBMITTED, actor, now)
-    if resource.sharing_type == SharingType.UNCONDITIONAL:
+    if automatic:
         request.status, request.decided_at = RequestStatus.APPROVED, now
         grant = create_grant(session, request, terms, actor, now, auto=True)
         _record(request, "submission", DecisionKind.AUTO_GRANTED, actor, now, "无条件共享", grant_id=grant.id)

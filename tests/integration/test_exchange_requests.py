@@ -336,3 +336,16 @@ def test_only_the_two_parties_escalate(session, city, application, people):
         with pytest.raises(PermissionDenied) as err:
             requests.escalate(session, outsider, request.id, "协调")
         assert err.value.code == "not_party"
+
+
+def test_re_requesting_does_not_undo_a_suspension_or_a_revocation(session, city, application):
+    open_people = publish_people(session, city, sharing="unconditional")
+    first = submit(session, city, application, open_people)
+    grants.change_grant(session, city.police_officer, first.grant_id, "suspend", "调用异常")
+    with pytest.raises(Conflict) as err:
+        submit(session, city, application, open_people)
+    assert err.value.code == "grant_suspended"
+    grants.change_grant(session, city.police_officer, first.grant_id, "revoke", "违规使用")
+    again = submit(session, city, application, open_people)
+    assert again.status == RequestStatus.PENDING and again.grant_id is None  # reviewed, not auto-granted
+    assert again.stage["name"] == "provider"
