@@ -50,6 +50,18 @@ class Settings(BaseSettings):
         le=60,
         description="Working days (工作日) a provider has to answer a data error report (数据纠错).",
     )
+    redis_url: str | None = Field(
+        None,
+        description="Redis for state shared by several platform processes (rate-limit buckets), e.g. "
+        "redis://127.0.0.1:6379/0. Unset: each process keeps its own.",
+    )
+    exchange_rate_limit_per_minute: int = Field(
+        600,
+        ge=1,
+        le=1_000_000,
+        description="Requests per minute a grant allows (限流, token bucket with bursts of the same size) "
+        "when its approval set no rate limit of its own.",
+    )
     exchange_token_ttl_seconds: int = Field(
         600,
         ge=60,
