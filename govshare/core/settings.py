@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         le=60,
         description="Working days (工作日) a provider has to answer a data error report (数据纠错).",
     )
+    metrics_token: str | None = Field(
+        None,
+        description="Bearer token a Prometheus scraper sends to read /metrics from another host; "
+        "unset: /metrics answers only clients on this machine (loopback).",
+    )
     redis_url: str | None = Field(
         None,
         description="Redis for state shared by several platform processes (rate-limit buckets), e.g. "

@@ -14,6 +14,7 @@ from govshare.core.db import make_engine, make_session_factory
 from govshare.core.settings import Settings, get_settings
 from govshare.web import errors
 from govshare.web.limits import BodySizeLimit
+from govshare.web.metrics import MetricsMiddleware
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -52,7 +53,7 @@ def create_app(
         same_site="lax",
         https_only=settings.environment == "production",
     )
-    # Outermost: refuse oversized bodies before any handler reads them.
+    # Refuse oversized bodies before any handler reads them.
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_upload_bytes,
@@ -61,6 +62,7 @@ def create_app(
             "/data/resources/": settings.max_data_upload_bytes,
         },
     )
+    app.add_middleware(MetricsMiddleware)  # outermost: counts every answer, the size limit's refusals too
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     from govshare.auth.api import router as auth_router
@@ -71,8 +73,9 @@ def create_app(
     from govshare.exchange import api as exchange_api
     from govshare.exchange import grants_api
     from govshare.exchange.pages import router as exchange_pages
-    from govshare.web import docs, pages
+    from govshare.web import docs, metrics, pages
 
+    app.include_router(metrics.router)
     app.include_router(auth_router)
     app.include_router(catalog_router)
     app.include_router(data_router)
