@@ -106,6 +106,14 @@ class Settings(BaseSettings):
         "register and publish the resource, or explain why not.",
     )
 
+    audit_checkpoint_every: int = Field(
+        1000,
+        ge=1,
+        le=10_000_000,
+        description="The audit log (调用日志) signs a checkpoint (Ed25519) after every N entries; "
+        "`govshare audit checkpoint` signs one on demand.",
+    )
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         secret = self.secret_key.get_secret_value()

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from govshare import audit
 from govshare.auth.models import Department, Role, User
 from govshare.catalog.models import Resource, ResourceStatus, SubjectKeyType
 from govshare.core import ids
@@ -268,6 +269,11 @@ def read_profile(
         subject_key_type=result.subject_key_type,
         subject_key_hash=subject_key_hash(secret_key, result.subject_key_type, result.subject_key),
         resources=result.resources,
+    ))  # fmt: skip
+    audit.record(session, audit.user_entry(
+        actor, audit.AuditOperation.PROFILE, purpose="主体画像查看", subject_key_type=result.subject_key_type,
+        subject_key_hash=subject_key_hash(secret_key, result.subject_key_type, result.subject_key),
+        items=sorted({f"{v.resource_code}.{v.item}" for f in result.fields for v in f.values}),
     ))  # fmt: skip
     session.commit()
     return result

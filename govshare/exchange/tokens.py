@@ -46,23 +46,39 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _wrapping_key(settings: Settings) -> AESGCM:
+def _wrapping_key(settings: Settings, info: bytes) -> AESGCM:
     secret = settings.secret_key.get_secret_value().encode()
-    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KDF_INFO).derive(secret))
+    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret))
 
 
-def create_signing_key(session: Session, settings: Settings) -> SigningKey:
-    """A new Ed25519 key pair; the caller commits. The kid tells operators when it was made."""
+def new_sealed_key(settings: Settings, info: bytes = _KDF_INFO) -> tuple[str, str, str]:
+    """A new Ed25519 key pair as (kid, public key, sealed private key), both keys base64url.
+
+    ``info`` separates the uses of the secret (token signing, audit checkpoints): a key sealed for one
+    use cannot be opened as another's. The audit log seals its checkpoint keys with this too.
+    """
     private = Ed25519PrivateKey.generate()
     kid = f"{utcnow():%Y%m%d}-{secrets.token_hex(4)}"
     raw = private.private_bytes(_RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption())
     nonce = os.urandom(12)
-    sealed = _wrapping_key(settings).encrypt(nonce, raw, kid.encode())  # the kid is bound as AAD
-    key = SigningKey(
-        kid=kid,
-        public_key=_b64(private.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw)),
-        private_key_encrypted=_b64(nonce + sealed),
-    )
+    sealed = _wrapping_key(settings, info).encrypt(nonce, raw, kid.encode())  # the kid is bound as AAD
+    public = _b64(private.public_key().public_bytes(_RAW, serialization.PublicFormat.Raw))
+    return kid, public, _b64(nonce + sealed)
+
+
+def open_sealed_key(
+    settings: Settings, kid: str, sealed_b64: str, info: bytes = _KDF_INFO
+) -> Ed25519PrivateKey:
+    """The private key ``new_sealed_key`` sealed; raises InvalidTag under another secret or ``info``."""
+    sealed = _unb64(sealed_b64)
+    raw = _wrapping_key(settings, info).decrypt(sealed[:12], sealed[12:], kid.encode())
+    return Ed25519PrivateKey.from_private_bytes(raw)
+
+
+def create_signing_key(session: Session, settings: Settings) -> SigningKey:
+    """A new Ed25519 key pair; the caller commits. The kid tells operators when it was made."""
+    kid, public, sealed = new_sealed_key(settings)
+    key = SigningKey(kid=kid, public_key=public, private_key_encrypted=sealed)
     session.add(key)
     session.flush()
     return key
@@ -123,9 +139,8 @@ class SigningKeyUnreadable(DomainError):
 
 
 def _private_key(key: SigningKey, settings: Settings) -> Ed25519PrivateKey:
-    sealed = _unb64(key.private_key_encrypted)
     try:
-        raw = _wrapping_key(settings).decrypt(sealed[:12], sealed[12:], key.kid.encode())
+        return open_sealed_key(settings, key.kid, key.private_key_encrypted)
     except InvalidTag as err:
         raise SigningKeyUnreadable(
             "signing_key_unreadable",
@@ -133,7 +148,6 @@ def _private_key(key: SigningKey, settings: Settings) -> Ed25519PrivateKey:
             "请平台管理员运行 govshare exchange rotate-key",
             {"kid": key.kid},
         ) from err
-    return Ed25519PrivateKey.from_private_bytes(raw)
 
 
 @lru_cache(maxsize=64)

@@ -1,0 +1,35 @@
+"""Helpers of the audit tests: settings with frequent checkpoints, and a quick way to append entries."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from govshare import audit
+from govshare.audit.models import AuditEvent
+from govshare.core.settings import Settings
+from tests.conftest import make_test_settings
+
+ID_NUMBER = "11010519491231002X"  # a valid resident ID (GB 11643 check character X)
+OTHER_ID = "440305198001010011"
+
+
+def audit_settings(every: int = 5) -> Settings:
+    return make_test_settings(base_url="http://testserver", audit_checkpoint_every=every)
+
+
+def append(session: Session, settings: Settings, n: int, **fields: object) -> list[int]:
+    """``n`` allowed lookups by an application, committed; returns their seqs."""
+    values: dict[str, object] = {"operation": "lookup", "actor_kind": "application", "application_id": 7, "department_id": 3, "operator": "张三",
+                                 "case_id": "BJ-2026-0001", "resource_code": "R101", "items": ["姓名", "性别"]}  # fmt: skip
+    values |= fields
+    seqs = [
+        audit.record(session, audit.AuditEntry(**values), settings)  # type: ignore[arg-type]
+        for _ in range(n)
+    ]
+    session.commit()
+    return seqs
+
+
+def events(session: Session) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
