@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from govshare.audit.cli import app as audit_app
 from govshare.catalog.cli import app as catalog_app
 from govshare.core.ids_cli import app as check_app
 from govshare.data.cli import app as data_app
@@ -22,6 +23,7 @@ app.add_typer(
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(data_app, name="data")
 app.add_typer(exchange_app, name="exchange")
+app.add_typer(audit_app, name="audit")
 
 db_app = typer.Typer(help="数据库迁移 / Database schema migrations.", no_args_is_help=True)
 admin_app = typer.Typer(help="平台管理 / Bootstrap departments and users.", no_args_is_help=True)

@@ -65,6 +65,7 @@ def create_app(
     app.add_middleware(MetricsMiddleware)  # outermost: counts every answer, the size limit's refusals too
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
+    from govshare.audit.api import router as audit_router
     from govshare.auth.api import router as auth_router
     from govshare.catalog import interop, sheet_api
     from govshare.catalog.api import router as catalog_router
@@ -85,6 +86,7 @@ def create_app(
     exchange_api.register(app)
     app.include_router(grants_api.router)
     app.include_router(exchange_pages)
+    app.include_router(audit_router)
     docs.register(app)
     pages.register(app)
     return app
