@@ -72,6 +72,7 @@ def create_app(
     from govshare.data.api import router as data_router
     from govshare.data.profiles_api import router as profiles_router
     from govshare.exchange import api as exchange_api
+    from govshare.exchange import data_api as exchange_data_api
     from govshare.exchange import grants_api
     from govshare.exchange.pages import router as exchange_pages
     from govshare.web import docs, metrics, pages
@@ -85,6 +86,7 @@ def create_app(
     interop.register(app)
     exchange_api.register(app)
     app.include_router(grants_api.router)
+    exchange_data_api.register(app)
     app.include_router(exchange_pages)
     app.include_router(audit_router)
     docs.register(app)

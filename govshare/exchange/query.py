@@ -1,0 +1,454 @@
+"""Using shared data (数据调用): lookup, verify (核验), subject profile and bulk export, for applications.
+
+Every call goes the same way, as on X-Road: who calls (the application's token), for which case and
+by whom (``X-Case-Id`` 办件编号, ``X-Operator``, ``X-Service-Item`` 政务服务事项), under which grant
+(:func:`~govshare.exchange.grants.check_grant`: deny by default), within the grant's rate limit, and
+into the audit log whatever the answer. Only granted items come back, masked unless the grant approves
+them unmasked, each answer with its provenance (version, last update, providing department), as Myinfo
+returns source and last-updated per attribute.
+
+No HTTP here: the router in ``data_api`` and any later transport (CLI, message bus) call these functions
+with a :class:`Call` and get plain dataclasses back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from govshare.catalog import service as catalog
+from govshare.catalog.models import Item, Resource, ResourceStatus, SubjectKeyType
+from govshare.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from govshare.core.settings import Settings
+from govshare.data import profiles
+from govshare.data.ingest import KEY_SEPARATOR
+from govshare.data.models import Batch, Record
+from govshare.data.normalize import compile_row_normaliser
+from govshare.data.record_history import key_items, lookup_key
+from govshare.exchange.grants import check_grant
+from govshare.exchange.masking import mask_record, rule_for
+from govshare.exchange.models import Application, Grant, Operation
+from govshare.exchange.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+KEY_PART_SEPARATOR = "|"  # composite keys in a URL: parts in the catalog's key-item order, joined by |
+EXPORT_CHUNK = 2000  # records per database round trip of a bulk export
+_HEADER_LIMITS = {
+    "case_id": ("X-Case-Id", 64),
+    "operator": ("X-Operator", 100),
+    "service_item": ("X-Service-Item", 64),
+}
+
+
+class BadRequest(DomainError):
+    """A call that does not state its case (missing or malformed X-Case-Id / X-Operator)."""
+
+    status = 400
+
+
+class RateLimited(DomainError):
+    """The grant's rate limit is spent; ``headers`` carry Retry-After and the RateLimit fields."""
+
+    status = 429
+
+    def __init__(self, message: str, details: dict[str, Any], headers: dict[str, str]) -> None:
+        super().__init__("rate_limited", message, details)
+        self.headers = headers
+
+
+@dataclass
+class Call:
+    """One data call as the audit log sees it; the use case fills in what it learns on the way."""
+
+    application: Application | None
+    case_id: str | None
+    operator: str | None
+    service_item: str | None
+    request_id: str
+    client_address: str | None = None
+    auth_error: DomainError | None = None  # the token was refused: recorded, then raised
+    operation: str = ""
+    resource_code: str | None = None
+    subject: tuple[str, str] | None = None  # (subject key type, normalised key), hashed for the log
+    items: list[str] = field(default_factory=list)  # the items answered (names only)
+    rate_headers: dict[str, str] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+
+def _check_headers(call: Call) -> None:
+    for attr, (header, limit) in _HEADER_LIMITS.items():
+        value = getattr(call, attr)
+        if value is None or not value.strip():
+            if attr == "service_item":
+                continue
+            raise BadRequest(
+                f"missing_{attr}",
+                f"请在请求头 {header} 中说明{'办件编号' if attr == 'case_id' else '经办人'}",
+            )
+        if len(value) > limit or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise BadRequest(f"invalid_{attr}", f"请求头 {header} 不合规：最长 {limit} 个字符，不含控制字符")
+
+
+# --- the audit: one place --------------------------------------------------------------------------
+
+
+def audit_call(session: Session, settings: Settings, call: Call, refusal: DomainError | None) -> None:
+    """Record ``call`` — answered, or refused with ``refusal``'s code — in the audit log.
+
+    The one place every data call is recorded. The hash-chained log (govshare.audit) is not committed
+    yet, so for now this writes a log line; an answered call is then committed by the caller's use case,
+    a refusal's transaction is rolled back.
+    """
+    subject_hash = None
+    if call.subject is not None:
+        kind, key = call.subject
+        subject_hash = profiles.subject_key_hash(settings.secret_key.get_secret_value(), kind, key)
+    log.info(
+        "exchange %s app=%s resource=%s case=%s operator=%s service_item=%s subject=%s items=%s outcome=%s "
+        "latency_ms=%d request=%s",
+        call.operation, call.application.id if call.application else None, call.resource_code, call.case_id,
+        call.operator, call.service_item, subject_hash, ",".join(call.items),
+        refusal.code if refusal else "allowed", (time.perf_counter() - call.started) * 1000, call.request_id,
+    )  # fmt: skip
+    if refusal is not None:
+        session.rollback()
+
+
+@contextmanager
+def _audited(session: Session, settings: Settings, call: Call, operation: Operation) -> Iterator[Application]:
+    """Run a use case as ``call``: headers checked first, every outcome audited, answers committed."""
+    call.operation = operation.value
+    try:
+        if call.auth_error is not None:
+            raise call.auth_error
+        _check_headers(call)
+        assert call.application is not None
+        yield call.application
+    except DomainError as refusal:
+        call.items = []
+        audit_call(session, settings, call, refusal)
+        raise
+    audit_call(session, settings, call, None)
+    session.commit()
+
+
+def _resource(session: Session, call: Call, code: str) -> Resource:
+    call.resource_code = code.strip()[:64]
+    resource = catalog.get_resource(session, code)
+    if resource.status != ResourceStatus.PUBLISHED:
+        raise NotFound("resource_not_found", f"信息资源 {resource.code} 未发布", {"code": resource.code})
+    return resource
+
+
+def _charge(limiter: RateLimiter, settings: Settings, call: Call, grant: Grant) -> None:
+    """Take one request from the grant's bucket (its own rate, else the platform default)."""
+    rate = grant.rate_limit_per_minute or settings.exchange_rate_limit_per_minute
+    decision = limiter.acquire(f"grant:{grant.id}", rate)
+    headers = decision.headers(rate)
+    if not decision.allowed:
+        raise RateLimited(
+            f"已超过授权的调用频率上限（每分钟 {rate} 次），请 {headers['Retry-After']} 秒后重试",
+            {"grant_id": grant.id, "rate_limit_per_minute": rate},
+            headers,
+        )
+    remaining = call.rate_headers.get("RateLimit-Remaining")
+    if remaining is None or int(headers["RateLimit-Remaining"]) < int(remaining):
+        call.rate_headers = headers  # several grants (a profile): report the tightest
+
+
+def _granted(
+    session: Session, limiter: RateLimiter, settings: Settings, call: Call, resource: Resource,
+    operation: Operation, items: list[str],
+) -> Grant:  # fmt: skip
+    assert call.application is not None
+    grant = check_grant(session, call.application, resource, operation, items, call.service_item or None)
+    _charge(limiter, settings, call, grant)
+    return grant
+
+
+def _subject(resource: Resource, key: str) -> tuple[str, str] | None:
+    kind = resource.subject_key_type
+    return None if kind == SubjectKeyType.NONE else (kind.value, key)
+
+
+def record_key(resource: Resource, key: str) -> str:
+    """The stored key for ``key`` as given in a URL or body: composite parts joined by ``|`` in the
+    catalog's key-item order, each normalised as a load normalises it (full-width digits, lower-case x)."""
+    names = key_items(resource)
+    parts = key.split(KEY_PART_SEPARATOR) if len(names) > 1 else [key]
+    if len(parts) != len(names):
+        raise ValidationFailed(
+            "invalid_key",
+            f"资源 {resource.code} 的主键由 {'、'.join(names)} 组成，请按此顺序以 {KEY_PART_SEPARATOR} 连接",
+            {"key_items": names},
+        )
+    return lookup_key(resource, dict(zip(names, parts, strict=True)))
+
+
+def _ordered(resource: Resource, names: list[str]) -> list[Item]:
+    wanted = set(names)
+    return [i for i in resource.items if i.name in wanted]
+
+
+def _masked(items: list[Item], unmasked: list[str]) -> list[str]:
+    return [i.name for i in items if i.name not in unmasked and rule_for(i) != "none"]
+
+
+# --- lookup ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Provenance:
+    """Where a value comes from (来源): the providing department, and when it was last updated."""
+
+    department_code: str
+    department_name: str
+    updated_at: datetime
+    version: int
+    batch_id: int
+
+
+@dataclass
+class RecordAnswer:
+    resource_code: str
+    resource_name: str
+    key: str
+    values: dict[str, Any]
+    masked: list[str]
+    provenance: Provenance
+
+
+def lookup(
+    session: Session, settings: Settings, limiter: RateLimiter, call: Call, code: str, key: str,
+    items: list[str] | None = None,
+) -> RecordAnswer:  # fmt: skip
+    """按主键查询: the record's granted items (or the asked subset of them), masked per the grant."""
+    with _audited(session, settings, call, Operation.LOOKUP):
+        resource = _resource(session, call, code)
+        grant = _granted(session, limiter, settings, call, resource, Operation.LOOKUP, items or [])
+        stored_key = record_key(resource, key)
+        call.subject = _subject(resource, stored_key)
+        record = session.scalar(
+            select(Record).where(Record.resource_id == resource.id, Record.record_key == stored_key)
+        )
+        if record is None:
+            raise NotFound("record_not_found", f"资源 {resource.code} 中没有该主键的记录")
+        batch = session.get(Batch, record.batch_id)
+        assert batch is not None
+        chosen = _ordered(resource, items or grant.items)
+        values = mask_record(json.loads(record.data), chosen, grant.unmasked_items)
+        call.items = list(values)
+        answer = RecordAnswer(
+            resource.code, resource.name, stored_key.replace(KEY_SEPARATOR, KEY_PART_SEPARATOR), values,
+            _masked([i for i in chosen if i.name in values], grant.unmasked_items),
+            Provenance(batch.department.code, batch.department.name, record.valid_from, record.version, batch.id),
+        )  # fmt: skip
+    return answer
+
+
+# --- verify ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyAnswer:
+    resource_code: str
+    exists: bool
+    results: dict[str, bool]  # item → the claimed value matches the record's
+
+    @property
+    def all_match(self) -> bool:
+        return self.exists and all(self.results.values())
+
+
+def verify(
+    session: Session, settings: Settings, limiter: RateLimiter, call: Call, code: str, key: str,
+    claims: dict[str, Any],
+) -> VerifyAnswer:  # fmt: skip
+    """核验: whether each claimed value equals the record's, normalised as loads normalise; no values back."""
+    with _audited(session, settings, call, Operation.VERIFY):
+        resource = _resource(session, call, code)
+        if not claims:
+            raise ValidationFailed("claims_required", "请给出要核验的信息项及其值（claims）")
+        _granted(session, limiter, settings, call, resource, Operation.VERIFY, list(claims))
+        stored_key = record_key(resource, key)
+        call.subject = _subject(resource, stored_key)
+        record = session.scalar(
+            select(Record.data).where(Record.resource_id == resource.id, Record.record_key == stored_key)
+        )
+        stored = json.loads(record) if record is not None else {}
+        claimed = _ordered(resource, list(claims))
+        normalise = compile_row_normaliser(claimed, str(resource.subject_key_type))
+        raw = {name: None if value is None else str(value).strip() or None for name, value in claims.items()}
+        values, problems = normalise(raw)
+        invalid = {p[0] for p in problems}
+        results = {
+            i.name: record is not None and i.name not in invalid and values.get(i.name) == stored.get(i.name)
+            for i in claimed
+        }
+        call.items = [i.name for i in claimed]
+    return VerifyAnswer(resource.code, record is not None, results)
+
+
+# --- subject profile -------------------------------------------------------------------------------
+
+
+@dataclass
+class ProfileValue(profiles.Source):
+    """A profile value as the grant shows it: masked unless approved in clear, with its source."""
+
+    masked: bool = False
+
+
+@dataclass
+class ProfileField:
+    name: str
+    concept: bool
+    conflict: bool
+    values: list[ProfileValue]
+
+
+@dataclass
+class ProfileAnswer:
+    subject_key_type: str
+    subject_key: str
+    fields: list[ProfileField]
+
+
+def _profile_grants(session: Session, call: Call, kind: SubjectKeyType) -> dict[str, tuple[Resource, Grant]]:
+    """Resource code → (resource, grant) for every resource of ``kind`` this call may profile.
+
+    A resource without a live grant stays invisible; only when none is left is the first refusal of a
+    grant the application did hold (suspended, expired …) answered, else ``no_grant``."""
+    assert call.application is not None
+    live: dict[str, tuple[Resource, Grant]] = {}
+    refusals: list[PermissionDenied] = []
+    for resource in profiles.subject_resources(session, kind):
+        try:
+            grant = check_grant(session, call.application, resource, Operation.PROFILE, [], call.service_item)
+        except PermissionDenied as refusal:
+            refusals.append(refusal)
+            continue
+        live[resource.code] = (resource, grant)
+    if live:
+        return live
+    held = [r for r in refusals if r.code != "no_grant"]
+    if held:
+        raise held[0]
+    raise PermissionDenied("no_grant", "该应用没有此类主体任何资源的主体画像（profile）授权")
+
+
+def subject_profile(
+    session: Session, settings: Settings, limiter: RateLimiter, call: Call, subject_key_type: str, key: str
+) -> ProfileAnswer:
+    """主体画像: the subject across every resource the application may profile, each value masked per its
+    resource's grant and with its source; other resources stay invisible."""
+    with _audited(session, settings, call, Operation.PROFILE):
+        kind = profiles.subject_key_type_of(subject_key_type)
+        call.subject = (kind.value, profiles.normalize_subject_key(kind, key))
+        live = _profile_grants(session, call, kind)
+        for _, grant in live.values():
+            _charge(limiter, settings, call, grant)
+        merged = profiles.profile(session, kind, key, record_conflicts=False)
+        fields = []
+        for f in merged.fields:
+            shown = []
+            for v in f.values:
+                if v.resource_code not in live or v.item not in live[v.resource_code][1].items:
+                    continue
+                resource, grant = live[v.resource_code]
+                item = next(i for i in resource.items if i.name == v.item)
+                masked = mask_record({v.item: v.value}, [item], grant.unmasked_items)[v.item]
+                clear = not _masked([item], grant.unmasked_items)
+                shown.append(ProfileValue(**(asdict(v) | {"value": masked, "masked": not clear})))
+            if shown:
+                distinct = {json.dumps(s.value, ensure_ascii=False) for s in shown}
+                fields.append(ProfileField(f.name, f.concept, f.concept and len(distinct) > 1, shown))
+        if not fields:
+            raise NotFound("subject_not_found", f"授权范围内没有主体 {merged.subject_key} 的数据")
+        call.items = sorted({f"{v.resource_code}.{v.item}" for f in fields for v in f.values})
+    return ProfileAnswer(kind.value, merged.subject_key, fields)
+
+
+# --- bulk export -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportItem:
+    """An item as masking needs it, detached from the session that read the catalog."""
+
+    name: str
+    masking_rule: str
+    sensitivity: int
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    resource_id: int
+    resource_code: str
+    items: tuple[ExportItem, ...]
+    unmasked: tuple[str, ...]
+    since: datetime | None
+
+
+def start_export(
+    session: Session, settings: Settings, limiter: RateLimiter, call: Call, code: str,
+    since: datetime | None = None,
+) -> ExportPlan:  # fmt: skip
+    """批量导出 (库表交换): check, charge and audit the export; the rows then come from
+    :func:`export_chunks`. The audit entry names the items, not the rows."""
+    with _audited(session, settings, call, Operation.BULK_EXPORT):
+        resource = _resource(session, call, code)
+        grant = _granted(session, limiter, settings, call, resource, Operation.BULK_EXPORT, [])
+        chosen = _ordered(resource, grant.items)
+        call.items = [i.name for i in chosen]
+        plan = ExportPlan(
+            resource.id, resource.code, tuple(ExportItem(i.name, i.masking_rule, i.sensitivity) for i in chosen),
+            tuple(grant.unmasked_items), since,
+        )  # fmt: skip
+    return plan
+
+
+def export_chunks(
+    session: Session, plan: ExportPlan, chunk: int | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """The resource's current records, masked, ``chunk`` at a time: memory stays flat however large.
+
+    The cursor is the record key (keyset pagination on the unique (resource_id, record_key) index, the
+    order both databases already keep): each chunk is one index range read, where paging by
+    ``data_record.id`` would make the database sort the resource's rows again for every chunk.
+    """
+    chunk = chunk or EXPORT_CHUNK
+    last = ""
+    while True:
+        stmt = (
+            select(Record.record_key, Record.data, Record.version, Record.valid_from)
+            .where(Record.resource_id == plan.resource_id, Record.record_key > last)
+            .order_by(Record.record_key)
+            .limit(chunk)
+        )
+        if plan.since is not None:
+            stmt = stmt.where(Record.valid_from > plan.since)
+        rows = session.execute(stmt).all()
+        if not rows:
+            return
+        yield [
+            {
+                "values": mask_record(json.loads(row.data), plan.items, plan.unmasked),
+                "version": row.version,
+                "updated_at": row.valid_from,
+            }
+            for row in rows
+        ]
+        if len(rows) < chunk:
+            return
+        last = rows[-1].record_key

@@ -1,0 +1,254 @@
+"""The data exchange API (/api/v1/exchange/data): lookup, verify, profile and export under a grant —
+only granted items, masked unless approved, every refusal with its code and without data."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+
+from govshare.core.types import utcnow
+from govshare.exchange import grants
+from tests.integration.data_exchange_support import (
+    BASE,
+    CASE,
+    SECRET_FAITH,
+    app_token,
+    grant,
+    in_process_settings,
+    market_registration,
+    population,
+)
+from tests.integration.grant_support import SERVICE_ITEM
+from tests.integration.test_data_load import pid
+
+
+@pytest.fixture
+def people(session, city):
+    return population(session, city)
+
+
+settings = pytest.fixture(in_process_settings)
+registered = pytest.fixture(market_registration)
+token = pytest.fixture(app_token)
+
+
+def get_record(client, token, resource, key, headers=CASE, **params):
+    return client.get(
+        f"{BASE}/resources/{resource.code}/records/{key}", headers=token | headers, params=params
+    )
+
+
+def assert_no_data(response):
+    """A refusal carries the error only: no value of any record."""
+    assert set(response.json()) == {"error"}
+    for leaked in ("张", "李四", SECRET_FAITH, pid(1)[6:14], "1980-01-02"):
+        assert leaked not in response.text
+
+
+def test_lookup_answers_only_granted_items_masked_with_provenance(
+    session, client, city, people, registered, token
+):
+    grant(session, city, registered[0], people, items=["公民身份号码", "姓名"])
+    response = get_record(client, token, people, pid(1))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["values"] == {"公民身份号码": pid(1)[:4] + "*" * 10 + pid(1)[-4:], "姓名": "张*"}
+    assert body["masked"] == ["公民身份号码", "姓名"]
+    assert body["key"] == pid(1) and body["resource_code"] == people.code
+    provenance = body["provenance"]
+    assert provenance["department_name"] == "市公安局" and provenance["department_code"] == city.police.code
+    assert provenance["version"] == 1 and provenance["batch_id"] and provenance["updated_at"]
+    assert "出生日期" not in response.text and SECRET_FAITH not in response.text
+    assert response.headers["RateLimit-Remaining"] and response.headers["X-Request-Id"]
+
+
+def test_lookup_shows_an_item_in_clear_only_when_the_grant_approves_it(
+    session, client, city, people, registered, token
+):
+    grant(session, city, registered[0], people, unmasked=("姓名",))
+    body = get_record(client, token, people, pid(1)).json()
+    assert body["values"]["姓名"] == "张三" and body["values"]["公民身份号码"] != pid(1)
+    assert body["masked"] == ["公民身份号码"] and body["values"]["出生日期"] == "1980-01-02"
+    assert "宗教信仰" not in body["values"]  # never shareable, never granted
+
+
+def test_lookup_asks_for_fewer_items_but_never_an_ungranted_one(
+    session, client, city, people, registered, token
+):
+    grant(session, city, registered[0], people, items=["公民身份号码", "姓名"])
+    fewer = get_record(client, token, people, pid(2), items="姓名")
+    assert fewer.json()["values"] == {"姓名": "李*"}
+    refused = get_record(client, token, people, pid(2), items="姓名,出生日期")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "item_not_granted"
+    assert refused.json()["error"]["details"]["items"] == ["出生日期"]
+    assert_no_data(refused)
+
+
+def test_lookup_key_is_normalised_as_loads_normalise_it(session, client, city, people, registered, token):
+    grant(session, city, registered[0], people, unmasked=("姓名",))
+    full_width = pid(1).translate({c: c + 0xFEE0 for c in range(0x30, 0x3A)})
+    assert get_record(client, token, people, full_width).json()["values"]["姓名"] == "张三"
+
+
+def test_unknown_key_is_404_record_not_found(session, client, city, people, registered, token, caplog):
+    grant(session, city, registered[0], people)
+    with caplog.at_level(logging.INFO, logger="govshare.exchange.query"):
+        response = get_record(client, token, people, pid(9))
+    assert response.status_code == 404 and response.json()["error"]["code"] == "record_not_found"
+    assert "outcome=record_not_found" in caplog.text  # still an audited read attempt
+
+
+# --- refusals --------------------------------------------------------------------------------------
+
+
+def _suspend(session, city, g):
+    grants.change_grant(session, city.police_officer, g.id, "suspend", "核查调用")
+
+
+def _revoke(session, city, g):
+    grants.change_grant(session, city.police_officer, g.id, "revoke", "停止合作")
+
+
+def _expire(session, city, g):
+    g.valid_to = (utcnow() - timedelta(days=2)).date()
+    session.commit()
+
+
+REFUSALS = [
+    # (case, grant terms, change after granting, headers, status, code)
+    ("no_token", {}, None, "no_token", 401, "missing_access_token"),
+    ("no_grant", None, None, {}, 403, "no_grant"),
+    ("suspended", {}, _suspend, {}, 403, "grant_suspended"),
+    ("revoked", {}, _revoke, {}, 403, "grant_revoked"),
+    ("expired", {}, _expire, {}, 403, "grant_expired"),
+    ("operation", {"operations": ("verify",)}, None, {}, 403, "operation_not_granted"),
+    ("no_case", {}, None, {"X-Case-Id": ""}, 400, "missing_case_id"),
+    ("no_operator", {}, None, {"X-Operator": ""}, 400, "missing_operator"),
+    ("long_case", {}, None, {"X-Case-Id": "x" * 65}, 400, "invalid_case_id"),
+    ("service_item", {"service_items": (SERVICE_ITEM,)}, None, {}, 403, "service_item_required"),
+    ("other_item", {"service_items": (SERVICE_ITEM,)}, None, {"X-Service-Item": "1144030000"}, 403,
+     "service_item_not_covered"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "terms", "change", "headers", "status", "code"), REFUSALS, ids=[r[0] for r in REFUSALS]
+)
+def test_refusals_answer_their_code_and_no_data(
+    session, client, city, people, registered, token, caplog, case, terms, change, headers, status, code
+):
+    if terms is not None:
+        g = grant(session, city, registered[0], people, **terms)
+        if change:
+            change(session, city, g)
+    sent = {} if headers == "no_token" else token
+    case_headers = CASE | ({} if headers == "no_token" else headers)
+    case_headers = {k: v for k, v in case_headers.items() if v}
+    with caplog.at_level(logging.INFO, logger="govshare.exchange.query"):
+        response = get_record(client, sent, people, pid(1), headers=case_headers)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    assert_no_data(response)
+    assert f"outcome={code}" in caplog.text
+
+
+def test_a_bound_grant_answers_for_its_service_item(session, client, city, people, registered, token):
+    grant(session, city, registered[0], people, service_items=(SERVICE_ITEM,))
+    response = get_record(client, token, people, pid(1), headers=CASE | {"X-Service-Item": SERVICE_ITEM})
+    assert response.status_code == 200, response.text
+
+
+def test_utf8_operator_names_are_accepted(session, client, city, people, registered, token, caplog):
+    grant(session, city, registered[0], people)
+    headers = {"X-Case-Id": "SZ-1", "X-Operator": "窗口张三".encode()}
+    with caplog.at_level(logging.INFO, logger="govshare.exchange.query"):
+        assert get_record(client, token, people, pid(1), headers=headers).status_code == 200
+    assert "operator=窗口张三" in caplog.text
+
+
+# --- verify ----------------------------------------------------------------------------------------
+
+
+def verify(client, token, resource, key, claims, headers=CASE):
+    return client.post(
+        f"{BASE}/resources/{resource.code}/verify",
+        json={"key": key, "claims": claims},
+        headers=token | headers,
+    )
+
+
+def test_verify_answers_match_per_item_after_normalising_and_returns_no_values(
+    session, client, city, people, registered, token
+):
+    grant(session, city, registered[0], people, operations=("verify",))
+    assert pid(4).endswith("X")
+    response = verify(client, token, people, pid(4).lower(), {"姓名": "王4", "出生日期": "１９８０年1月2日"})
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "resource_code": people.code, "exists": True, "match": True,
+        "results": {"姓名": "match", "出生日期": "match"},
+    }  # fmt: skip
+    wrong = verify(client, token, people, pid(1), {"姓名": "张四", "出生日期": "1980-01-02"}).json()
+    assert wrong["results"] == {"姓名": "no_match", "出生日期": "match"} and wrong["match"] is False
+    assert "张三" not in str(wrong) and "张四" not in str(wrong)
+
+
+def test_verify_of_an_unknown_key_says_it_does_not_exist(session, client, city, people, registered, token):
+    grant(session, city, registered[0], people, operations=("verify",))
+    body = verify(client, token, people, pid(9), {"姓名": "张三"}).json()
+    assert body == {
+        "resource_code": people.code,
+        "exists": False,
+        "match": False,
+        "results": {"姓名": "no_match"},
+    }
+
+
+def test_verify_needs_the_operation_and_the_claimed_items_granted(
+    session, client, city, people, registered, token
+):
+    grant(session, city, registered[0], people, items=["公民身份号码", "姓名"], operations=("lookup",))
+    refused = verify(client, token, people, pid(1), {"姓名": "张三"})
+    assert refused.json()["error"]["code"] == "operation_not_granted"
+    assert_no_data(refused)
+
+
+def test_verify_of_an_ungranted_item_is_refused(session, client, city, people, registered, token):
+    grant(session, city, registered[0], people, items=["公民身份号码", "姓名"], operations=("verify",))
+    refused = verify(client, token, people, pid(1), {"出生日期": "1980-01-02"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "item_not_granted"
+
+
+# --- rate limit ------------------------------------------------------------------------------------
+
+
+def test_rate_limit_answers_429_with_retry_after_once_the_grants_limit_is_spent(
+    session, client, city, people, registered, token
+):
+    grant(session, city, registered[0], people, rate=3)
+    remaining = [get_record(client, token, people, pid(1)).headers["RateLimit-Remaining"] for _ in range(3)]
+    assert remaining == ["2", "1", "0"]
+    refused = get_record(client, token, people, pid(1))
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) >= 1 and refused.headers["RateLimit-Limit"] == "3"
+    assert_no_data(refused)
+
+
+# --- OpenAPI ---------------------------------------------------------------------------------------
+
+
+def test_openapi_documents_the_data_endpoints_and_their_case_headers(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    lookup = paths[BASE + "/resources/{code}/records/{key}"]["get"]
+    assert lookup["summary"] and "masked" in lookup["description"]
+    headers = {p["name"] for p in lookup["parameters"] if p["in"] == "header"}
+    assert {"x-case-id", "x-operator", "x-service-item"} <= {h.lower() for h in headers}
+    for path in (
+        "/resources/{code}/verify",
+        "/profiles/{subject_key_type}/{key}",
+        "/resources/{code}/export",
+    ):
+        operation = next(iter(paths[BASE + path].values()))
+        assert operation["summary"] and operation["description"] and "429" in operation["responses"]
