@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 def register(app: FastAPI) -> None:
     """Mount the sign-in and catalog pages; later capabilities add their page routers here."""
+    from govshare.audit.pages import router as audit_pages
     from govshare.auth.pages import router as auth_pages
     from govshare.catalog.pages import router as catalog_pages
     from govshare.data.pages import router as data_pages
@@ -18,3 +19,4 @@ def register(app: FastAPI) -> None:
     app.include_router(data_pages)
     app.include_router(profile_pages)
     app.include_router(report_pages)
+    app.include_router(audit_pages)
