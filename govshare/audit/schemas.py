@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from govshare.audit import chain as canon
 from govshare.audit import verify
 from govshare.audit.models import AuditCheckpoint
 from govshare.audit.queries import CitizenLog, EventRow
@@ -81,20 +82,18 @@ class CheckpointPublic(BaseModel):
     chain: str
     seq: int
     hash: str
-    signed_at: datetime
+    signed_at: str = Field(description="UTC, as signed: 2026-12-04T18:36:00.123456Z")
     kid: str
-    signature: str = Field(description="Ed25519 over the canonical checkpoint message, base64url")
+    signature: str = Field(description="Ed25519 over `message`, base64url without padding")
+    message: str = Field(
+        description="The exact signed text: canonical JSON of v, type, chain, seq, hash, signed_at, kid"
+    )
 
     @classmethod
     def of(cls, cp: AuditCheckpoint) -> CheckpointPublic:
-        return cls(
-            chain=cp.chain,
-            seq=cp.seq,
-            hash=cp.hash,
-            signed_at=cp.signed_at,
-            kid=cp.kid,
-            signature=cp.signature,
-        )
+        message = canon.checkpoint_message(cp.chain, cp.seq, cp.hash, cp.signed_at, cp.kid).decode()
+        return cls(chain=cp.chain, seq=cp.seq, hash=cp.hash, signed_at=canon.timestamp(cp.signed_at), kid=cp.kid,
+                   signature=cp.signature, message=message)  # fmt: skip
 
 
 class VerificationPublic(BaseModel):

@@ -3,7 +3,12 @@ status, checkpoints, public keys and the citizen's access log (SQLite and Postgr
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+
 import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -106,3 +111,32 @@ def test_a_clerk_opens_the_citizen_log_after_checking_the_identity_card(client: 
     assert (
         client.post(API + "/my-data", json=body, headers=seeded.headers("police_officer")).status_code == 403
     )
+
+
+def test_an_external_auditor_recomputes_the_chain_and_checks_a_checkpoint_from_the_api_alone(
+    client: TestClient, seeded: City
+):
+    """docs/audit.md's few lines of Python, run on what the API returns."""
+    headers = seeded.headers("auditor")
+    client.post(API + "/checkpoints", headers=seeded.headers("admin"))
+    events = client.get(API + "/events", params={"limit": 200}, headers=headers).json()["events"]
+    prev = "0" * 64
+    for e in sorted(events, key=lambda e: e["seq"]):
+        doc = {"v": 1} | {k: e[k] for k in FIELDS}
+        digest = hashlib.sha256(
+            json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        )
+        assert e["prev_hash"] == prev and digest.hexdigest() == e["hash"], e["seq"]
+        prev = e["hash"]
+    cp = client.get(API + "/checkpoints", headers=headers).json()[0]
+    key = next(k for k in client.get(API + "/keys").json()["keys"] if k["kid"] == cp["kid"])
+    assert cp["hash"] == prev and json.loads(cp["message"])["hash"] == cp["hash"]
+    public = load_pem_public_key(key["pem"].encode())
+    public.verify(base64.urlsafe_b64decode(cp["signature"] + "=="), cp["message"].encode())  # type: ignore[union-attr]
+
+
+FIELDS = (
+    "chain", "seq", "occurred_at", "actor_kind", "application_id", "user_id", "department_id", "operator", "case_id",
+    "service_item", "purpose", "operation", "resource_code", "subject_key_type", "subject_key_hash", "items",
+    "outcome", "refusal_code", "latency_ms", "request_id", "client_address", "prev_hash",
+)  # fmt: skip
