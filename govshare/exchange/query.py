@@ -14,7 +14,6 @@ with a :class:`Call` and get plain dataclasses back.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govshare import audit
 from govshare.catalog import service as catalog
 from govshare.catalog.models import Item, Resource, ResourceStatus, SubjectKeyType
 from govshare.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -38,8 +38,6 @@ from govshare.exchange.grants import check_grant
 from govshare.exchange.masking import mask_record, rule_for
 from govshare.exchange.models import Application, Grant, Operation
 from govshare.exchange.ratelimit import RateLimiter
-
-log = logging.getLogger(__name__)
 
 KEY_PART_SEPARATOR = "|"  # composite keys in a URL: parts in the catalog's key-item order, joined by |
 EXPORT_CHUNK = 2000  # records per database round trip of a bulk export
@@ -81,6 +79,7 @@ class Call:
     resource_code: str | None = None
     subject: tuple[str, str] | None = None  # (subject key type, normalised key), hashed for the log
     items: list[str] = field(default_factory=list)  # the items answered (names only)
+    purpose: str | None = None  # the grant's purpose (使用用途), shown in the citizen's access log
     rate_headers: dict[str, str] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
@@ -103,25 +102,33 @@ def _check_headers(call: Call) -> None:
 
 
 def audit_call(session: Session, settings: Settings, call: Call, refusal: DomainError | None) -> None:
-    """Record ``call`` — answered, or refused with ``refusal``'s code — in the audit log.
+    """Record ``call`` — answered, or refused with ``refusal``'s code — in the audit log (调用日志).
 
-    The one place every data call is recorded. The hash-chained log (govshare.audit) is not committed
-    yet, so for now this writes a log line; an answered call is then committed by the caller's use case,
-    a refusal's transaction is rolled back.
+    The one place every data call is recorded. An answer is appended in the call's own transaction,
+    which the use case then commits before the response goes out; a refusal rolls the call's work back
+    and is appended and committed on its own (``audit.record_refusal``). The subject is stored as its
+    keyed hash only; ``items`` are names, never values.
     """
-    subject_hash = None
+    app = call.application
+    kind, key_hash = None, None
     if call.subject is not None:
-        kind, key = call.subject
-        subject_hash = profiles.subject_key_hash(settings.secret_key.get_secret_value(), kind, key)
-    log.info(
-        "exchange %s app=%s resource=%s case=%s operator=%s service_item=%s subject=%s items=%s outcome=%s "
-        "latency_ms=%d request=%s",
-        call.operation, call.application.id if call.application else None, call.resource_code, call.case_id,
-        call.operator, call.service_item, subject_hash, ",".join(call.items),
-        refusal.code if refusal else "allowed", (time.perf_counter() - call.started) * 1000, call.request_id,
+        kind = call.subject[0]
+        key_hash = audit.subject_hash(settings.secret_key.get_secret_value(), *call.subject)
+    entry = audit.AuditEntry(
+        operation=call.operation, actor_kind=audit.ActorKind.APPLICATION,
+        outcome=audit.Outcome.REFUSED if refusal else audit.Outcome.ALLOWED,
+        application_id=app.id if app else None, department_id=app.department_id if app else None,
+        operator=call.operator or None, case_id=call.case_id or None, service_item=call.service_item or None,
+        purpose=call.purpose, resource_code=call.resource_code, subject_key_type=kind,
+        subject_key_hash=key_hash,
+        items=tuple(call.items), refusal_code=refusal.code if refusal else None,
+        latency_ms=int((time.perf_counter() - call.started) * 1000), request_id=call.request_id,
+        client_address=call.client_address,
     )  # fmt: skip
-    if refusal is not None:
-        session.rollback()
+    if refusal is None:
+        audit.record(session, entry, settings)
+    else:
+        audit.record_refusal(session, entry, settings)
 
 
 @contextmanager
@@ -172,6 +179,7 @@ def _granted(
 ) -> Grant:  # fmt: skip
     assert call.application is not None
     grant = check_grant(session, call.application, resource, operation, items, call.service_item or None)
+    call.purpose = grant.purpose
     _charge(limiter, settings, call, grant)
     return grant
 
@@ -356,6 +364,7 @@ def subject_profile(
         kind = profiles.subject_key_type_of(subject_key_type)
         call.subject = (kind.value, profiles.normalize_subject_key(kind, key))
         live = _profile_grants(session, call, kind)
+        call.purpose = "；".join(sorted({grant.purpose for _, grant in live.values()}))
         for _, grant in live.values():
             _charge(limiter, settings, call, grant)
         merged = profiles.profile(session, kind, key, record_conflicts=False)

@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govshare.audit.models import AuditEvent
 from govshare.catalog.models import Resource
 from govshare.core.settings import Settings
 from govshare.core.types import utcnow
@@ -39,6 +41,13 @@ def market_registration(session: Session, city: City) -> tuple[Application, str]
 
 def app_token(client: TestClient, registered: tuple[Application, str]) -> dict[str, str]:
     return bearer(client, registered[0].client_id, registered[1])
+
+
+def last_event(session: Session) -> AuditEvent:
+    """The newest audit entry (each test's transaction starts from the same chain)."""
+    event = session.scalar(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
+    assert event is not None
+    return event
 
 
 def population(session: Session, city: City, count: int = 4, **fields: Any) -> Resource:

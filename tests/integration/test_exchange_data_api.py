@@ -3,13 +3,14 @@ only granted items, masked unless approved, every refusal with its code and with
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 import pytest
 
+from govshare import audit
 from govshare.core.types import utcnow
 from govshare.exchange import grants
+from tests.conftest import TEST_SECRET
 from tests.integration.data_exchange_support import (
     BASE,
     CASE,
@@ -17,6 +18,7 @@ from tests.integration.data_exchange_support import (
     app_token,
     grant,
     in_process_settings,
+    last_event,
     market_registration,
     population,
 )
@@ -62,6 +64,16 @@ def test_lookup_answers_only_granted_items_masked_with_provenance(
     assert provenance["version"] == 1 and provenance["batch_id"] and provenance["updated_at"]
     assert "出生日期" not in response.text and SECRET_FAITH not in response.text
     assert response.headers["RateLimit-Remaining"] and response.headers["X-Request-Id"]
+    event = last_event(session)  # committed with the answer: the durable record of this read
+    assert (event.operation, event.outcome, event.items) == ("lookup", "allowed", ["公民身份号码", "姓名"])
+    assert (event.case_id, event.operator, event.application_id) == (
+        CASE["X-Case-Id"],
+        "clerk01",
+        registered[0].id,
+    )
+    assert event.purpose == "企业开办时核验法定代表人身份" and event.resource_code == people.code
+    assert event.subject_key_hash == audit.subject_hash(TEST_SECRET, "person_id", pid(1))
+    assert event.request_id == response.headers["X-Request-Id"] and pid(1) not in str(vars(event))
 
 
 def test_lookup_shows_an_item_in_clear_only_when_the_grant_approves_it(
@@ -92,12 +104,15 @@ def test_lookup_key_is_normalised_as_loads_normalise_it(session, client, city, p
     assert get_record(client, token, people, full_width).json()["values"]["姓名"] == "张三"
 
 
-def test_unknown_key_is_404_record_not_found(session, client, city, people, registered, token, caplog):
+def test_unknown_key_is_404_record_not_found_and_audited_as_a_read_attempt(
+    session, client, city, people, registered, token
+):
     grant(session, city, registered[0], people)
-    with caplog.at_level(logging.INFO, logger="govshare.exchange.query"):
-        response = get_record(client, token, people, pid(9))
+    response = get_record(client, token, people, pid(9))
     assert response.status_code == 404 and response.json()["error"]["code"] == "record_not_found"
-    assert "outcome=record_not_found" in caplog.text  # still an audited read attempt
+    event = last_event(session)
+    assert (event.outcome, event.refusal_code, event.items) == ("refused", "record_not_found", [])
+    assert event.subject_key_hash == audit.subject_hash(TEST_SECRET, "person_id", pid(9))
 
 
 # --- refusals --------------------------------------------------------------------------------------
@@ -137,7 +152,7 @@ REFUSALS = [
     ("case", "terms", "change", "headers", "status", "code"), REFUSALS, ids=[r[0] for r in REFUSALS]
 )
 def test_refusals_answer_their_code_and_no_data(
-    session, client, city, people, registered, token, caplog, case, terms, change, headers, status, code
+    session, client, city, people, registered, token, case, terms, change, headers, status, code
 ):
     if terms is not None:
         g = grant(session, city, registered[0], people, **terms)
@@ -146,12 +161,19 @@ def test_refusals_answer_their_code_and_no_data(
     sent = {} if headers == "no_token" else token
     case_headers = CASE | ({} if headers == "no_token" else headers)
     case_headers = {k: v for k, v in case_headers.items() if v}
-    with caplog.at_level(logging.INFO, logger="govshare.exchange.query"):
-        response = get_record(client, sent, people, pid(1), headers=case_headers)
+    response = get_record(client, sent, people, pid(1), headers=case_headers)
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] == code
     assert_no_data(response)
-    assert f"outcome={code}" in caplog.text
+    event = last_event(session)  # the refusal is audited, in its own transaction
+    assert (event.operation, event.outcome, event.refusal_code, event.items) == (
+        "lookup",
+        "refused",
+        code,
+        [],
+    )
+    assert event.application_id == (None if case == "no_token" else registered[0].id)
+    assert event.resource_code == (None if status in (400, 401) else people.code)
 
 
 def test_a_bound_grant_answers_for_its_service_item(session, client, city, people, registered, token):
@@ -160,12 +182,11 @@ def test_a_bound_grant_answers_for_its_service_item(session, client, city, peopl
     assert response.status_code == 200, response.text
 
 
-def test_utf8_operator_names_are_accepted(session, client, city, people, registered, token, caplog):
+def test_utf8_operator_names_are_accepted(session, client, city, people, registered, token):
     grant(session, city, registered[0], people)
     headers = {"X-Case-Id": "SZ-1", "X-Operator": "窗口张三".encode()}
-    with caplog.at_level(logging.INFO, logger="govshare.exchange.query"):
-        assert get_record(client, token, people, pid(1), headers=headers).status_code == 200
-    assert "operator=窗口张三" in caplog.text
+    assert get_record(client, token, people, pid(1), headers=headers).status_code == 200
+    assert last_event(session).operator == "窗口张三"
 
 
 # --- verify ----------------------------------------------------------------------------------------
@@ -193,6 +214,8 @@ def test_verify_answers_match_per_item_after_normalising_and_returns_no_values(
     wrong = verify(client, token, people, pid(1), {"姓名": "张四", "出生日期": "1980-01-02"}).json()
     assert wrong["results"] == {"姓名": "no_match", "出生日期": "match"} and wrong["match"] is False
     assert "张三" not in str(wrong) and "张四" not in str(wrong)
+    event = last_event(session)
+    assert (event.operation, event.outcome, event.items) == ("verify", "allowed", ["姓名", "出生日期"])
 
 
 def test_verify_of_an_unknown_key_says_it_does_not_exist(session, client, city, people, registered, token):

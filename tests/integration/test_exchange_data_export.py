@@ -19,6 +19,7 @@ from tests.integration.data_exchange_support import (
     app_token,
     grant,
     in_process_settings,
+    last_event,
     load,
     market_registration,
     population,
@@ -63,6 +64,12 @@ def test_export_streams_every_record_in_chunks_granted_items_only_masked(
     assert all(set(r["values"]) == {"公民身份号码", "姓名"} for r in rows)
     assert len({r["values"]["公民身份号码"] for r in rows}) > 1 and pid(1) not in response.text
     assert SECRET_FAITH not in response.text and "1980-01-02" not in response.text
+    event = last_event(session)  # one entry per export, naming the items, committed before streaming
+    assert (event.operation, event.outcome, event.items) == (
+        "bulk_export",
+        "allowed",
+        ["公民身份号码", "姓名"],
+    )
 
 
 def test_export_as_csv_has_a_header_and_one_line_per_record(session, client, city, registered, token):

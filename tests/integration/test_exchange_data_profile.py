@@ -14,6 +14,7 @@ from tests.integration.data_exchange_support import (
     app_token,
     grant,
     in_process_settings,
+    last_event,
     market_registration,
     population,
 )
@@ -70,6 +71,9 @@ def test_profile_shows_only_resources_granted_for_profile(
     assert (
         households.code not in response.text and "户籍" not in response.text and "粤海" not in response.text
     )
+    event = last_event(session)
+    assert (event.operation, event.outcome) == ("profile", "allowed")
+    assert event.items == [f"{people.code}.出生日期", f"{people.code}.姓名"]
 
 
 def test_profile_masks_each_resources_values_by_its_own_grant(
