@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govshare import audit
+from govshare.auth.models import Department
 from govshare.catalog import service as catalog
 from govshare.catalog.models import Item, Resource, ResourceStatus, SubjectKeyType
 from govshare.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -246,20 +247,22 @@ def lookup(
         grant = _granted(session, limiter, settings, call, resource, Operation.LOOKUP, items or [])
         stored_key = record_key(resource, key)
         call.subject = _subject(resource, stored_key)
-        record = session.scalar(
-            select(Record).where(Record.resource_id == resource.id, Record.record_key == stored_key)
-        )
-        if record is None:
+        found = session.execute(
+            select(Record, Department.code, Department.name)
+            .join(Batch, Batch.id == Record.batch_id)
+            .join(Department, Department.id == Batch.department_id)
+            .where(Record.resource_id == resource.id, Record.record_key == stored_key)
+        ).first()
+        if found is None:
             raise NotFound("record_not_found", f"资源 {resource.code} 中没有该主键的记录")
-        batch = session.get(Batch, record.batch_id)
-        assert batch is not None
+        record, department_code, department_name = found
         chosen = _ordered(resource, items or grant.items)
         values = mask_record(json.loads(record.data), chosen, grant.unmasked_items)
         call.items = list(values)
         answer = RecordAnswer(
             resource.code, resource.name, stored_key.replace(KEY_SEPARATOR, KEY_PART_SEPARATOR), values,
             _masked([i for i in chosen if i.name in values], grant.unmasked_items),
-            Provenance(batch.department.code, batch.department.name, record.valid_from, record.version, batch.id),
+            Provenance(department_code, department_name, record.valid_from, record.version, record.batch_id),
         )  # fmt: skip
     return answer
 

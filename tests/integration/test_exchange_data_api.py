@@ -9,8 +9,10 @@ import pytest
 
 from govshare import audit
 from govshare.core.types import utcnow
+from govshare.data import service as data
 from govshare.exchange import grants
 from tests.conftest import TEST_SECRET
+from tests.factories import dept_code, publish
 from tests.integration.data_exchange_support import (
     BASE,
     CASE,
@@ -275,3 +277,34 @@ def test_openapi_documents_the_data_endpoints_and_their_case_headers(client):
     ):
         operation = next(iter(paths[BASE + path].values()))
         assert operation["summary"] and operation["description"] and "429" in operation["responses"]
+
+
+# --- composite keys --------------------------------------------------------------------------------
+
+TAX_ITEMS = [
+    {"name": "统一社会信用代码", "data_type": "C", "is_key": True},
+    {"name": "年度", "data_type": "C", "is_key": True},
+    {"name": "纳税信用等级", "data_type": "C"},
+]
+
+
+def test_a_composite_key_joins_its_parts_with_a_bar_in_catalog_order(
+    session, client, city, registered, token
+):
+    ratings = publish(
+        session, city, city.police_officer, name="纳税信用等级", subject_key_type="none",
+        sharing_type="conditional", sharing_condition="仅限办理政务服务事项时使用", items=TAX_ITEMS,
+    )  # fmt: skip
+    company = dept_code(7)
+    rows = [(2, {"统一社会信用代码": company, "年度": "2025", "纳税信用等级": "A"})]
+    data.load(
+        session, city.police_officer, ratings.code, [i["name"] for i in TAX_ITEMS], rows, batch_key="t1"
+    )
+    grant(session, city, registered[0], ratings)
+    answer = get_record(client, token, ratings, f"{company.lower()}|2025")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["values"]["纳税信用等级"] == "A" and answer.json()["key"] == f"{company}|2025"
+    assert last_event(session).subject_key_hash is None  # not keyed by a subject: nothing to hash
+    wrong = get_record(client, token, ratings, company)
+    assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "invalid_key"
+    assert wrong.json()["error"]["details"]["key_items"] == ["统一社会信用代码", "年度"]
