@@ -17,6 +17,8 @@ from govshare.audit.schemas import (
     CitizenLogPublic,
     EventPage,
     EventPublic,
+    SubjectLinkIn,
+    SubjectLinkPublic,
     VerifyReport,
 )
 from govshare.web.deps import CurrentUser, SessionDep, SettingsDep
@@ -129,3 +131,26 @@ def citizen_log(
         identity_checked=body.identity_checked, case_id=body.case_id,
     )  # fmt: skip
     return CitizenLogPublic.of(log)
+
+
+@router.post("/subject-links", response_model=SubjectLinkPublic, summary="开具本人数据使用记录链接")
+def issue_subject_link(
+    body: SubjectLinkIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> SubjectLinkPublic:
+    """A signed link (valid `days` days) that lets the citizen open their own access log without an
+    account — for a clerk who has checked the identity card. The link names the subject only by its keyed
+    hash; issuing it is recorded in the log."""
+    link = queries.subject_link(
+        session, settings, user, body.subject_key_type, body.subject_key,
+        identity_checked=body.identity_checked, days=body.days,
+    )  # fmt: skip
+    return SubjectLinkPublic(
+        url=settings.base_url + link.path, expires_at=link.expires_at, masked_key=link.masked_key
+    )
+
+
+@router.get("/subject/{token}", response_model=CitizenLogPublic, summary="凭链接查看本人数据使用记录")
+def subject_log(token: str, session: SessionDep, settings: SettingsDep) -> CitizenLogPublic:
+    """The access log a signed link opens; no account needed. 401 `invalid_subject_link` or
+    `subject_link_expired` otherwise. Each view is recorded in the log."""
+    return CitizenLogPublic.of(queries.citizen_log_by_link(session, settings, token))

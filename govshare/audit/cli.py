@@ -74,3 +74,28 @@ def rotate_key() -> None:
     with _session() as session:
         key = service.rotate_key(session, get_settings())
     typer.echo(f"新检查点签名密钥 / new checkpoint key: {key.kid}")
+
+
+@app.command("subject-link")
+def subject_link(
+    key: Annotated[str, typer.Argument(help="公民身份号码或统一社会信用代码")],
+    identity_checked: Annotated[
+        bool, typer.Option("--identity-checked", help="已当面核对本人身份证件（必须）/ identity card checked")
+    ] = False,
+    kind: Annotated[str, typer.Option("--type", help="person_id / credit_code")] = "person_id",
+    days: Annotated[int, typer.Option(min=1, max=30, help="有效天数 / valid for days")] = 7,
+) -> None:
+    """开具本人数据使用记录链接：本人无需账号即可凭链接查看谁查阅了其数据。
+
+    Issue a signed link that opens this subject's access log without an account for --days days. The
+    link names the subject only by its keyed hash; issuing it is recorded in the audit log.
+    """
+    from govshare.audit import queries
+
+    settings = get_settings()
+    with _session() as session:
+        link = queries.subject_link(
+            session, settings, None, kind, key, identity_checked=identity_checked, days=days
+        )
+    typer.echo(settings.base_url + link.path)
+    typer.echo(f"{link.masked_key} · 有效至 / expires {link.expires_at:%Y-%m-%d %H:%M} UTC", err=True)

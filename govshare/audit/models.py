@@ -55,6 +55,7 @@ class AuditOperation(enum.StrEnum):
     GRANT_DECISION = "grant_decision"  # 共享申请的审核决定
     GRANT_CHANGE = "grant_change"  # 授权暂停、恢复、撤销、续期
     CITIZEN_LOG = "citizen_log"  # 查看本人数据使用记录
+    SUBJECT_LINK = "subject_link"  # 开具本人数据使用记录链接
     AUDIT_EXPORT = "audit_export"  # 导出调用日志
     CHECKPOINT = "checkpoint"  # 签署检查点
 

@@ -3,7 +3,9 @@ checkpoint, verified up to which seq, verify or sign now), and the staff-assiste
 (数据使用记录) at /audit/my-data.
 
 Thin, like the API: `queries` and `status` check roles and do the work. The citizen page posts the ID
-number in the form body, so it never appears in a URL, the browser history or an access log.
+number in the form body, so it never appears in a URL, the browser history or an access log. The clerk
+can also hand the citizen a signed link (/audit/subject/<token>, no account needed) that names them only
+by the keyed hash.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from govshare.audit import queries, status
 from govshare.audit.models import AuditOperation, Outcome
 from govshare.audit.verify import summary
 from govshare.auth.service import list_departments
-from govshare.core.errors import PermissionDenied, ValidationFailed
-from govshare.web.deps import CurrentUser, SessionDep, SettingsDep
+from govshare.core.errors import DomainError, PermissionDenied, ValidationFailed
+from govshare.web.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
 from govshare.web.i18n import N_, _
 from govshare.web.rendering import PageRoute, checked_form, flash, redirect, render
 
@@ -130,5 +132,25 @@ def citizen_log(
         values["key"] = ""  # never echo the ID number back into the page
         return render(request, "audit/my_data.html", user=user, kinds=KINDS, values=values,
                       errors={field: exc.message}, log=None, status_code=422)  # fmt: skip
-    return render(request, "audit/my_data.html", user=user, kinds=KINDS, values={"type": values["type"]},
-                  errors={}, log=log)  # fmt: skip
+    link = None
+    if form.get("issue_link") == "yes":
+        link = queries.subject_link(
+            session, settings, user, values["type"], values["key"], identity_checked=True
+        )
+    return render(request, "audit/my_data.html", user=user, kinds=KINDS, values={"type": values["type"]}, errors={},
+                  log=log, link_url=settings.base_url + link.path if link else None,
+                  link_expires=link.expires_at if link else None)  # fmt: skip
+
+
+@router.get("/audit/subject/{token}")
+def subject_page(
+    request: Request, token: str, session: SessionDep, settings: SettingsDep, user: OptionalUser
+) -> Response:
+    """The access log a signed link opens, for the citizen, without an account; each view is recorded."""
+    try:
+        log = queries.citizen_log_by_link(session, settings, token)
+    except DomainError as exc:
+        return render(
+            request, "audit/subject.html", user=user, error=exc.message, log=None, status_code=exc.status
+        )
+    return render(request, "audit/subject.html", user=user, error=None, log=log)

@@ -18,8 +18,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from govshare.audit import chain as canon
+from govshare.audit import links
 from govshare.audit.models import AuditEvent, AuditOperation, Outcome
-from govshare.audit.service import record, subject_hash, user_entry
+from govshare.audit.service import record, subject_hash, system_entry, user_entry
 from govshare.auth.models import Department, Role, User
 from govshare.auth.service import require_role
 from govshare.catalog.models import SubjectKeyType
@@ -186,6 +187,32 @@ def _checked_subject(kind: str, key: str) -> tuple[SubjectKeyType, str]:
     return subject, key
 
 
+def _masked(key: str) -> str:
+    return key[:4] + "*" * (len(key) - 8) + key[-4:] if len(key) > 8 else "*" * len(key)
+
+
+def _reads(session: Session, subject: SubjectKeyType, key_hash: str, limit: int) -> list[EventRow]:
+    query = (
+        _selected(EventFilter(outcome=Outcome.ALLOWED.value))
+        .where(AuditEvent.subject_key_type == subject, AuditEvent.subject_key_hash == key_hash,
+               AuditEvent.operation.in_([o.value for o in READ_OPERATIONS]))
+        .limit(limit)
+    )  # fmt: skip
+    return [EventRow(row[0], row[1], row[2]) for row in session.execute(query)]
+
+
+def _identified(
+    settings: Settings, actor: User | None, kind: str, key: str, identity_checked: bool
+) -> tuple[SubjectKeyType, str, str]:
+    """(key type, key hash, masked key) for a clerk who has checked the identity card."""
+    if actor is not None:
+        require_role(actor, *CITIZEN_LOG_USERS)
+    if not identity_checked:
+        raise ValidationFailed("identity_not_checked", "请先核对本人有效身份证件，再查询其数据使用记录")
+    subject, key = _checked_subject(kind, key)
+    return subject, subject_hash(settings.secret_key.get_secret_value(), subject, key), _masked(key)
+
+
 def citizen_log(
     session: Session,
     settings: Settings,
@@ -200,21 +227,55 @@ def citizen_log(
     """Who read this subject's data: every allowed read (lookup, search, verify, profile, bulk export)
     recorded against the subject's keyed hash, newest first. Opened for the citizen by a clerk who has
     checked their identity card; the look-up is recorded (and committed) before the list is returned."""
-    require_role(actor, *CITIZEN_LOG_USERS)
-    if not identity_checked:
-        raise ValidationFailed("identity_not_checked", "请先核对本人有效身份证件，再查询其数据使用记录")
-    subject, key = _checked_subject(kind, key)
-    key_hash = subject_hash(settings.secret_key.get_secret_value(), subject, key)
+    subject, key_hash, masked = _identified(settings, actor, kind, key, identity_checked)
     entry = user_entry(actor, AuditOperation.CITIZEN_LOG, subject_key_type=subject.value,
                        subject_key_hash=key_hash, case_id=case_id or None, purpose="本人数据使用记录查询")  # fmt: skip
     record(session, entry, settings)
     session.commit()
-    query = (
-        _selected(EventFilter(outcome=Outcome.ALLOWED.value))
-        .where(AuditEvent.subject_key_type == subject, AuditEvent.subject_key_hash == key_hash,
-               AuditEvent.operation.in_([o.value for o in READ_OPERATIONS]))
-        .limit(limit)
-    )  # fmt: skip
-    reads = [EventRow(row[0], row[1], row[2]) for row in session.execute(query)]
-    masked = key[:4] + "*" * max(len(key) - 8, 0) + key[-4:] if len(key) > 8 else "*" * len(key)
-    return CitizenLog(subject.value, masked, reads)
+    return CitizenLog(subject.value, masked, _reads(session, subject, key_hash, limit))
+
+
+@dataclass(frozen=True)
+class SubjectLink:
+    path: str  # /audit/subject/<token>; the page prefixes the platform's base URL
+    expires_at: datetime
+    masked_key: str
+
+
+def subject_link(
+    session: Session,
+    settings: Settings,
+    actor: User | None,
+    kind: str,
+    key: str,
+    *,
+    identity_checked: bool,
+    days: int = 7,
+) -> SubjectLink:
+    """A signed link that opens the subject's access log without an account for ``days`` days (1–30),
+    issued by a clerk, an auditor or the authority (``actor`` None: the platform operator on the CLI).
+    The issue is recorded in the log."""
+    if not 1 <= days <= 30:
+        raise ValidationFailed("invalid_days", "链接有效期须为 1–30 天")
+    subject, key_hash, masked = _identified(settings, actor, kind, key, identity_checked)
+    token, expires = links.issue(settings, subject, key_hash, masked, days)
+    fields = {
+        "subject_key_type": subject.value,
+        "subject_key_hash": key_hash,
+        "purpose": f"开具本人数据使用记录链接（{days} 天）",
+    }
+    operation = AuditOperation.SUBJECT_LINK
+    entry = user_entry(actor, operation, **fields) if actor else system_entry(operation, **fields)
+    record(session, entry, settings)
+    session.commit()
+    return SubjectLink(links.PATH + token, expires, masked)
+
+
+def citizen_log_by_link(session: Session, settings: Settings, token: str, limit: int = 500) -> CitizenLog:
+    """The access log a signed link opens (no account); the view is recorded in the log."""
+    subject, key_hash, masked = links.open_token(settings, token)
+    entry = system_entry(AuditOperation.CITIZEN_LOG, subject_key_type=subject.value, subject_key_hash=key_hash,
+                         purpose="本人经签名链接查看数据使用记录")  # fmt: skip
+    record(session, entry, settings)
+    session.commit()
+    return CitizenLog(subject.value, masked, _reads(session, subject, key_hash, limit))

@@ -126,7 +126,7 @@ class ChainStatusPublic(BaseModel):
         )  # fmt: skip
 
 
-class CitizenLogIn(BaseModel):
+class SubjectIn(BaseModel):
     """The subject, sent in the body so the ID number never lands in a URL or an access log."""
 
     subject_key_type: str = Field(
@@ -136,7 +136,20 @@ class CitizenLogIn(BaseModel):
     identity_checked: bool = Field(
         description="The clerk has checked the citizen's identity card (必须为 true)"
     )
+
+
+class CitizenLogIn(SubjectIn):
     case_id: str | None = Field(None, max_length=64, description="办件编号, when the look-up serves a case")
+
+
+class SubjectLinkIn(SubjectIn):
+    days: int = Field(7, ge=1, le=30, description="How many days the link opens the access log")
+
+
+class SubjectLinkPublic(BaseModel):
+    url: str = Field(description="Opens the subject's access log without an account until expires_at")
+    expires_at: datetime
+    masked_key: str
 
 
 class CitizenRead(BaseModel):

@@ -74,6 +74,11 @@ def user_entry(user: User, operation: AuditOperation | str, **fields: Any) -> Au
                       department_id=user.department_id, **fields)  # fmt: skip
 
 
+def system_entry(operation: AuditOperation | str, **fields: Any) -> AuditEntry:
+    """An entry for something the platform did itself, or someone did without an account (a signed link)."""
+    return AuditEntry(operation=str(operation), actor_kind=ActorKind.SYSTEM, **fields)
+
+
 def _checked(entry: AuditEntry) -> AuditEntry:
     """Refuse what must never be stored; cut over-long header values rather than lose the entry."""
     try:

@@ -140,3 +140,21 @@ FIELDS = (
     "service_item", "purpose", "operation", "resource_code", "subject_key_type", "subject_key_hash", "items",
     "outcome", "refusal_code", "latency_ms", "request_id", "client_address", "prev_hash",
 )  # fmt: skip
+
+
+def test_a_clerk_issues_a_subject_link_that_opens_the_log_without_credentials(
+    client: TestClient, seeded: City
+):
+    body = {"subject_key_type": "person_id", "subject_key": ID_NUMBER, "identity_checked": True, "days": 2}
+    issued = client.post(API + "/subject-links", json=body, headers=seeded.headers("clerk")).json()
+    assert (
+        issued["url"].startswith("http://testserver/audit/subject/")
+        and issued["masked_key"] == "1101**********002X"
+    )
+    token = issued["url"].rsplit("/", 1)[1]
+    log = client.get(f"{API}/subject/{token}").json()
+    assert [r["case_id"] for r in log["reads"]] == ["CASE-D", "CASE-A", "CASE-A"]
+    bad = client.get(f"{API}/subject/{token[:-3]}xyz")
+    assert bad.status_code == 401 and bad.json()["error"]["code"] == "invalid_subject_link"
+    too_long = client.post(API + "/subject-links", json=body | {"days": 31}, headers=seeded.headers("clerk"))
+    assert too_long.status_code == 422

@@ -75,3 +75,13 @@ def test_checkpoint_on_demand_and_the_exported_key_that_verifies_it(db: Session)
     assert govshare("rotate-key").exit_code == 0
     assert len(json.loads(govshare("keys").output)["keys"]) == 2
     assert govshare("verify").exit_code == 0  # the retired key still verifies its checkpoints
+
+
+def test_subject_link_needs_the_identity_check_and_prints_a_link(db: Session):
+    assert govshare("subject-link", "11010519491231002X").exit_code == 1
+    result = govshare("subject-link", "11010519491231002X", "--identity-checked", "--days", "3")
+    assert (
+        result.exit_code == 0
+        and "/audit/subject/" in result.stdout
+        and "11010519491231002X" not in result.stdout
+    )

@@ -3,6 +3,8 @@ the chain status with verify / checkpoint buttons, and the clerk's citizen acces
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -87,3 +89,18 @@ def test_the_navigation_links_clerks_to_the_citizen_log_and_auditors_to_the_sear
     assert 'href="/audit/my-data"' in client.get("/catalog", headers=HTML).text
     login(client, "auditor")
     assert 'href="/audit" ' in client.get("/catalog", headers=HTML).text
+
+
+def test_the_clerk_hands_the_citizen_a_link_that_opens_without_signing_in(client: TestClient, seeded: City):
+    login(client, "clerk")
+    data = {"csrf_token": csrf(client, "/audit/my-data"), "type": "person_id", "key": ID_NUMBER,
+            "identity_checked": "yes", "issue_link": "yes"}  # fmt: skip
+    shown = client.post("/audit/my-data", data=data, headers=HTML).text
+    match = re.search(r"http://testserver(/audit/subject/[A-Za-z0-9_\-.]+)", shown)
+    assert match, "no link on the page"
+    client.cookies.clear()  # the citizen has no account
+    page = client.get(match.group(1), headers=HTML)
+    text = visible_text(page.text)
+    assert page.status_code == 200 and "1101**********002X" in text and text.count("CASE-A") == 2
+    broken = client.get(match.group(1)[:-4] + "AAAA", headers=HTML)
+    assert broken.status_code == 401 and "链接无效" in visible_text(broken.text)

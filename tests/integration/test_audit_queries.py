@@ -144,3 +144,34 @@ def test_a_profile_read_writes_an_audit_entry_the_citizen_then_sees(session: Ses
     assert f"{population.code}.姓名" in entry.items
     log = queries.citizen_log(session, SETTINGS, city.clerk, "person_id", key, identity_checked=True)
     assert [r.event.operation for r in log.reads] == ["profile"]
+
+
+def test_a_signed_link_opens_the_same_reads_without_an_account_and_both_steps_are_recorded(
+    session: Session, city: City
+):
+    seed(session, city)
+    link = queries.subject_link(
+        session, SETTINGS, city.clerk, "person_id", ID_NUMBER, identity_checked=True, days=3
+    )
+    assert link.path.startswith("/audit/subject/") and ID_NUMBER not in link.path
+    log = queries.citizen_log_by_link(session, SETTINGS, link.path.rsplit("/", 1)[1])
+    assert [r.event.case_id for r in log.reads] == [
+        "CASE-D",
+        "CASE-A",
+        "CASE-A",
+    ] and log.masked_key == "1101**********002X"
+    steps = session.execute(
+        select(AuditEvent.operation, AuditEvent.actor_kind, AuditEvent.user_id, AuditEvent.subject_key_hash)
+        .where(AuditEvent.operation.in_(["subject_link", "citizen_log"])).order_by(AuditEvent.seq)
+    ).all()  # fmt: skip
+    key_hash = subject(ID_NUMBER)["subject_key_hash"]
+    assert [(op, kind.value, user, h) for op, kind, user, h in steps] == [
+        ("subject_link", "user", city.clerk.id, key_hash),
+        ("citizen_log", "system", None, key_hash),
+    ]
+    with pytest.raises(ValidationFailed):
+        queries.subject_link(session, SETTINGS, city.clerk, "person_id", ID_NUMBER, identity_checked=False)
+    with pytest.raises(PermissionDenied):
+        queries.subject_link(
+            session, SETTINGS, city.market_officer, "person_id", ID_NUMBER, identity_checked=True
+        )
