@@ -65,7 +65,7 @@ def test_a_profile_read_is_seen_by_the_citizen_the_auditor_and_the_chain(browser
         auditor.shot("audit-search")
         auditor.go("/audit/chain")
         a.get_by_test_id("verify-now").click()
-        expect(a.get_by_test_id("flash-success")).to_contain_text("日志链完好")
+        expect(a.get_by_test_id("flash-success")).to_contain_text("核验完成。完好")
         auditor.shot("audit-chain")
     finally:
         for ui in (officer, clerk, citizen, auditor):

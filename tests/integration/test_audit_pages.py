@@ -50,10 +50,10 @@ def test_the_chain_page_verifies_and_names_a_tampered_entry(
     assert "尚未核验" in visible_text(client.get("/audit/chain", headers=HTML).text)
     token = csrf(client, "/audit/chain")
     done = client.post("/audit/chain/verify", data={"csrf_token": token}, headers=HTML)
-    assert "日志链完好" in visible_text(done.text)
+    assert "核验完成。完好" in visible_text(done.text)
     session.execute(update(AuditEvent).where(AuditEvent.seq == 3).values(refusal_code="allowed_really"))
     broken = visible_text(client.post("/audit/chain/verify", data={"csrf_token": token}, headers=HTML).text)
-    assert "日志链已断开" in broken and "第 3 条" in broken
+    assert "核验完成。发现 1 处问题" in broken and "首个在第 3 条（modified）" in broken
     signed = client.post("/audit/chain/checkpoint", data={"csrf_token": token}, headers=HTML)
     assert "已在第 5 条签署检查点" in visible_text(signed.text)
 
