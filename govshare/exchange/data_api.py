@@ -7,28 +7,55 @@ in the call, so the refusal is audited like every other one.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Body, Depends, FastAPI, Header, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
-from govshare.core.errors import DomainError
+from govshare.core.errors import DomainError, ValidationFailed
 from govshare.data.normalize import CHINA_STANDARD_TIME
 from govshare.exchange import query
 from govshare.exchange.deps import _oauth2, current_application
+from govshare.exchange.models import Operation
 from govshare.exchange.ratelimit import RateLimiter, make_limiter
 from govshare.web.deps import SessionDep, SettingsDep
 
 PREFIX = "/api/v1/exchange/data"
-router = APIRouter(prefix=PREFIX, tags=["exchange 数据调用"])
+OPERATIONS = {"lookup": Operation.LOOKUP, "verify": Operation.VERIFY, "profile": Operation.PROFILE,
+              "export": Operation.BULK_EXPORT}  # route name → operation, for malformed requests  # fmt: skip
+
+
+class AuditedRoute(APIRoute):
+    """A request that cannot even be parsed (a body that is not JSON, `format=xml`) is refused by FastAPI
+    before any use case runs; this records that refusal too, so every call reaches the audit log."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        operation = OPERATIONS[self.name]
+
+        async def audited_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError:
+                await run_in_threadpool(_record_malformed, request, operation)
+                raise
+
+        return audited_handler
+
+
+router = APIRouter(prefix=PREFIX, tags=["exchange 数据调用"], route_class=AuditedRoute)
 CODE = "/resources/{code:path}"
 REFUSALS: dict[int | str, dict[str, Any]] = {
     400: {"description": "未说明办件：`missing_case_id` / `missing_operator` / `invalid_case_id` / …"},
@@ -71,12 +98,33 @@ def data_call(
         application = current_application(authorization, session, settings).application
     except DomainError as err:
         error = err
-    return query.Call(
+    call = query.Call(
         application=application, auth_error=error, case_id=_header_text(x_case_id),
         operator=_header_text(x_operator), service_item=_header_text(x_service_item),
         request_id=(x_request_id or uuid.uuid4().hex)[:64],
         client_address=request.client.host if request.client else None,
     )  # fmt: skip
+    request.state.exchange_session, request.state.exchange_call = session, call  # for AuditedRoute
+    return call
+
+
+def _record_malformed(request: Request, operation: Operation) -> None:
+    """Audit a request FastAPI refused as malformed: with the request's own session and call when the
+    dependencies ran (the session is still open and would roll a second one's write back), else anew."""
+    settings = request.app.state.settings
+    session = getattr(request.state, "exchange_session", None)
+    call = getattr(request.state, "exchange_call", None)
+    with contextlib.ExitStack() as stack:
+        if session is None or call is None:
+            session = stack.enter_context(request.app.state.session_factory())
+            headers = request.headers
+            call = data_call(
+                request, session, settings, headers.get("authorization"), headers.get("x-case-id"),
+                headers.get("x-operator"), headers.get("x-service-item"), headers.get("x-request-id"),
+            )  # fmt: skip
+        call.operation = operation.value
+        call.resource_code = request.path_params.get("code")
+        query.audit_call(session, settings, call, ValidationFailed("invalid_request", "请求格式不正确"))
 
 
 def limiter(request: Request) -> RateLimiter:

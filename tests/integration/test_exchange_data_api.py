@@ -246,6 +246,23 @@ def test_verify_of_an_ungranted_item_is_refused(session, client, city, people, r
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "item_not_granted"
 
 
+def test_a_malformed_request_is_refused_and_audited_too(session, client, city, people, registered, token):
+    grant(session, city, registered[0], people, operations=("verify", "bulk_export"))
+    broken = client.post(f"{BASE}/resources/{people.code}/verify", content=b"{not json", headers=token | CASE)
+    assert broken.status_code == 422 and broken.json()["error"]["code"] == "invalid_request"
+    event = last_event(session)
+    assert (event.operation, event.outcome, event.refusal_code) == ("verify", "refused", "invalid_request")
+    assert (event.application_id, event.case_id, event.resource_code) == (
+        registered[0].id, CASE["X-Case-Id"], people.code,
+    )  # fmt: skip
+    wrong_format = client.get(f"{BASE}/resources/{people.code}/export?format=xml", headers=token | CASE)
+    assert wrong_format.status_code == 422
+    assert (last_event(session).operation, last_event(session).refusal_code) == (
+        "bulk_export",
+        "invalid_request",
+    )
+
+
 # --- rate limit ------------------------------------------------------------------------------------
 
 
