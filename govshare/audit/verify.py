@@ -6,8 +6,9 @@ objects) and names each break it finds:
 - ``deleted``   seq jumps (expected 41, found 44): rows 41–43 were removed; also rows missing at the
                 end (the head or a checkpoint names a seq beyond the last row);
 - ``modified``  the row's stored hash is not the hash of its content: a field was changed;
-- ``replaced``  the row's content hashes correctly but the next row was not chained to it: it was
-                changed and re-hashed, or forged in place of the original;
+- ``replaced``  the row's content hashes correctly but the next row was not chained to it (or, for
+                the last row, the chain head remembers another hash): it was changed and re-hashed, or
+                forged in place of the original;
 - ``inserted``  an original row sits one seq later than it was written (a row was inserted before it
                 and the rest renumbered), or a row lies beyond the chain head;
 - ``checkpoint_mismatch`` the chain's hash at a checkpoint's seq is not the signed one (the chain was
@@ -50,6 +51,7 @@ class Report:
     chain: str
     from_seq: int
     head_seq: int
+    head_hash: str = ""
     verified_to_seq: int = 0  # the last seq up to which the chain is intact from from_seq
     events_checked: int = 0
     checkpoints_checked: int = 0
@@ -93,7 +95,7 @@ def _walk(session: Session, report: Report, checkpoints: dict[int, str], progres
     chain, expected = report.chain, report.from_seq
     prev_hash = _anchor(session, chain, expected)
     prev_intact = True  # whether the previous row hashed correctly (a link break then names that row)
-    broken = shifted = False
+    broken = shifted = beyond = False
     total = max(report.head_seq - expected + 1, 0)
     cursor = expected - 1
     while True:
@@ -107,10 +109,10 @@ def _walk(session: Session, report: Report, checkpoints: dict[int, str], progres
             seq = row["seq"]
             computed = canon.event_hash(dict(row))
             if seq > report.head_seq:
-                report.add(
-                    seq, "inserted", f"第 {seq} 条在链头（{report.head_seq}）之后，不是经记录接口写入的"
-                )
-                broken = True
+                if not beyond:  # one report for the whole run of rows past the head
+                    where = f"链头（第 {report.head_seq} 条）" if report.head_seq else "链头记录缺失，"
+                    report.add(seq, "inserted", f"第 {seq} 条起在{where}之后，不是经记录接口写入的")
+                broken = beyond = True
             elif seq != expected:
                 report.add(expected, "deleted", f"缺少第 {expected}–{seq - 1} 条（已被删除）")
                 broken = True
@@ -128,6 +130,10 @@ def _walk(session: Session, report: Report, checkpoints: dict[int, str], progres
                         "replaced",
                         f"第 {seq - 1} 条不是原来写入的那一条（被改写后重算哈希，或伪造）",
                     )
+                broken = True
+            elif seq == report.head_seq and row["hash"] != report.head_hash:
+                # the last row has no successor to expose it: the head row remembers its hash
+                report.add(seq, "replaced", f"第 {seq} 条（链尾）不是原来写入的那一条：与链头记录的哈希不符")
                 broken = True
             if seq in checkpoints and checkpoints[seq] != row["hash"]:
                 report.add(
@@ -154,7 +160,8 @@ def verify(
     """Verify the chain from ``from_seq`` (anchored on the stored hash of the row before it) to its end,
     and every checkpoint in that range."""
     from_seq = max(from_seq, 1)
-    report = Report(chain=chain, from_seq=from_seq, head_seq=head(session, chain)[0])
+    head_seq, head_hash = head(session, chain)
+    report = Report(chain=chain, from_seq=from_seq, head_seq=head_seq, head_hash=head_hash)
     keys = {k.kid: k.public_key for k in session.scalars(select(AuditSigningKey))}
     checkpoints: dict[int, str] = {}
     for cp in session.scalars(

@@ -216,3 +216,21 @@ def test_a_refusal_is_recorded_although_the_request_is_rolled_back(session: Sess
         (seq, "refused", "no_grant")
     ]
     assert session.scalar(select(Department).where(Department.code == "X" * 18)) is None
+
+
+def test_the_last_row_modified_and_rehashed_is_caught_by_the_chain_head(session: Session):
+    append(session, audit_settings(every=1000), 5)
+    row = dict(session.execute(select(AuditEvent.__table__).where(AuditEvent.seq == 5)).mappings().one())
+    row["operator"] = "李四"
+    session.execute(
+        update(AuditEvent).where(AuditEvent.seq == 5).values(operator="李四", hash=canon.event_hash(row))
+    )
+    assert _problem(session) == (5, "replaced")
+
+
+def test_rows_written_past_a_deleted_chain_head_are_reported_once(session: Session):
+    append(session, audit_settings(every=1000), 4)
+    session.execute(delete(AuditChainHead))
+    report = verify.verify(session)
+    assert [(p.seq, p.kind) for p in report.problems] == [(1, "inserted")]
+    assert "链头记录缺失" in report.problems[0].detail
