@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from govshare.core.errors import DomainError, ValidationFailed
 from govshare.data.normalize import CHINA_STANDARD_TIME
 from govshare.exchange import query
+from govshare.exchange.data_schemas import ProfilePublic, RecordPublic, VerifyPublic
 from govshare.exchange.deps import _oauth2, current_application
 from govshare.exchange.models import Operation
 from govshare.exchange.ratelimit import RateLimiter, make_limiter
@@ -62,8 +63,15 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"description": "应用令牌无效：`missing_access_token` / `invalid_token` / `token_expired` / …"},
     403: {"description": "授权拒绝：`no_grant` / `grant_suspended` / `grant_revoked` / `grant_expired` / "
           "`operation_not_granted` / `item_not_granted` / `service_item_required` / `service_item_not_covered`"},
+    404: {"description": "`resource_not_found` / `record_not_found` / `subject_not_found`（仍记入调用日志）"},
     429: {"description": "`rate_limited`：超过授权的调用频率，见 Retry-After"},
 }  # fmt: skip
+
+
+def _answer(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {"model": model, "description": "应答（附 RateLimit-Limit / RateLimit-Remaining）"}
+    } | REFUSALS
 
 
 def _header_text(value: str | None) -> str | None:
@@ -143,7 +151,7 @@ def _json(call: query.Call, body: Any) -> Response:
     return Response(orjson.dumps(body), media_type="application/json", headers=_headers(call))
 
 
-@router.get(CODE + "/records/{key}", summary="按主键查询记录", responses=REFUSALS)
+@router.get(CODE + "/records/{key}", summary="按主键查询记录", responses=_answer(RecordPublic))
 def lookup(
     code: str,
     key: str,
@@ -172,7 +180,7 @@ class VerifyIn(BaseModel):
     )
 
 
-@router.post(CODE + "/verify", summary="核验（只答是否一致）", responses=REFUSALS)
+@router.post(CODE + "/verify", summary="核验（只答是否一致）", responses=_answer(VerifyPublic))
 def verify(
     code: str,
     body: Annotated[VerifyIn, Body()],
@@ -199,7 +207,7 @@ def verify(
     )
 
 
-@router.get("/profiles/{subject_key_type}/{key}", summary="主体画像", responses=REFUSALS)
+@router.get("/profiles/{subject_key_type}/{key}", summary="主体画像", responses=_answer(ProfilePublic))
 def profile(
     subject_key_type: Annotated[
         str, Path(description="person_id / credit_code / house_code / certificate_id")

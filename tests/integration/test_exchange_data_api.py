@@ -11,6 +11,7 @@ from govshare import audit
 from govshare.core.types import utcnow
 from govshare.data import service as data
 from govshare.exchange import grants
+from govshare.exchange.data_schemas import RecordPublic, VerifyPublic
 from tests.conftest import TEST_SECRET
 from tests.factories import dept_code, publish
 from tests.integration.data_exchange_support import (
@@ -60,6 +61,7 @@ def test_lookup_answers_only_granted_items_masked_with_provenance(
     body = response.json()
     assert body["values"] == {"公民身份号码": pid(1)[:4] + "*" * 10 + pid(1)[-4:], "姓名": "张*"}
     assert body["masked"] == ["公民身份号码", "姓名"]
+    RecordPublic.model_validate(body)  # the answer has the shape the OpenAPI schema documents
     assert body["key"] == pid(1) and body["resource_code"] == people.code
     provenance = body["provenance"]
     assert provenance["department_name"] == "市公安局" and provenance["department_code"] == city.police.code
@@ -213,6 +215,7 @@ def test_verify_answers_match_per_item_after_normalising_and_returns_no_values(
         "resource_code": people.code, "exists": True, "match": True,
         "results": {"姓名": "match", "出生日期": "match"},
     }  # fmt: skip
+    VerifyPublic.model_validate(response.json())
     wrong = verify(client, token, people, pid(1), {"姓名": "张四", "出生日期": "1980-01-02"}).json()
     assert wrong["results"] == {"姓名": "no_match", "出生日期": "match"} and wrong["match"] is False
     assert "张三" not in str(wrong) and "张四" not in str(wrong)
@@ -285,6 +288,9 @@ def test_openapi_documents_the_data_endpoints_and_their_case_headers(client):
     paths = client.get("/openapi.json").json()["paths"]
     lookup = paths[BASE + "/resources/{code}/records/{key}"]["get"]
     assert lookup["summary"] and "masked" in lookup["description"]
+    assert lookup["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/RecordPublic"
+    )
     headers = {p["name"] for p in lookup["parameters"] if p["in"] == "header"}
     assert {"x-case-id", "x-operator", "x-service-item"} <= {h.lower() for h in headers}
     for path in (

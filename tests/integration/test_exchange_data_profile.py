@@ -7,6 +7,7 @@ import pytest
 
 from govshare.data import service as data
 from govshare.exchange import grants
+from govshare.exchange.data_schemas import ProfilePublic
 from tests.factories import publish
 from tests.integration.data_exchange_support import (
     BASE,
@@ -63,6 +64,7 @@ def test_profile_shows_only_resources_granted_for_profile(
     grant(session, city, registered[0], people, operations=("profile",), unmasked=("姓名",))
     response = read_profile(client, token)
     assert response.status_code == 200, response.text
+    ProfilePublic.model_validate(response.json())
     values = by_item(response.json())
     assert set(values) == {"姓名", "出生日期"}  # the key is the subject, not a field
     assert values["姓名"]["value"] == "张三" and values["姓名"]["masked"] is False
