@@ -135,6 +135,17 @@ def search(
 
 
 CSV_COLUMNS = (*canon.HASHED_FIELDS, "hash", "department_name", "application_name")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell; text a spreadsheet would run as a formula (an X-Operator of ``=HYPERLINK(…)``) gets a
+    leading apostrophe. Recompute hashes from the JSON API, which returns every value untouched."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def export_csv(session: Session, settings: Settings, actor: User, filt: EventFilter) -> Iterator[str]:
@@ -152,7 +163,7 @@ def export_csv(session: Session, settings: Settings, actor: User, filt: EventFil
     for row in rows:
         data = EventRow(row[0], row[1], row[2]).to_dict()
         data["items"] = "、".join(data["items"])
-        writer.writerow(["" if data[c] is None else data[c] for c in CSV_COLUMNS])
+        writer.writerow([_cell(data[c]) for c in CSV_COLUMNS])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -147,7 +147,10 @@ def record(
     if seq % settings.audit_checkpoint_every == 0:
         try:
             _sign(session, settings, chain, seq, values["hash"])
-        except DomainError:  # never fail the audited call over a checkpoint; the next one covers it
+        except (
+            DomainError,
+            IntegrityError,
+        ):  # never fail the audited call over a checkpoint; the next one covers it
             log.exception("audit checkpoint at seq %s not signed", seq)
     return seq
 

@@ -175,3 +175,9 @@ def test_a_signed_link_opens_the_same_reads_without_an_account_and_both_steps_ar
         queries.subject_link(
             session, SETTINGS, city.market_officer, "person_id", ID_NUMBER, identity_checked=True
         )
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_defused(session: Session, city: City):
+    append(session, SETTINGS, 1, operator='=HYPERLINK("http://evil.example","点我")', case_id="CASE-F")
+    text = "".join(queries.export_csv(session, SETTINGS, city.auditor, queries.EventFilter(case_id="CASE-F")))
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
