@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from govshare import audit
@@ -33,3 +33,15 @@ def append(session: Session, settings: Settings, n: int, **fields: object) -> li
 
 def events(session: Session) -> list[AuditEvent]:
     return list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
+
+
+def allow_tampering(session: Session) -> None:
+    """Play a forger with DDL rights: switch the append-only triggers off inside the test's transaction
+    (rolled back with it), so the tests can show that the chain still catches the forgery."""
+    if session.get_bind().dialect.name == "postgresql":
+        for table in ("audit_event", "audit_checkpoint"):
+            session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+    else:
+        for table in ("audit_event", "audit_checkpoint"):
+            for action in ("update", "delete"):
+                session.execute(text(f"DROP TRIGGER {table}_no_{action}"))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from govshare.audit.models import AuditEvent
 from govshare.core.settings import Settings
 from tests.factories import City
-from tests.integration.audit_support import ID_NUMBER
+from tests.integration.audit_support import ID_NUMBER, allow_tampering
 from tests.integration.test_audit_queries import seed
 
 API = "/api/v1/audit"
@@ -69,6 +69,7 @@ def test_verify_reports_a_tampered_row_and_status_keeps_the_last_run(
 ):
     headers = seeded.headers("auditor")
     assert client.get(API + "/verify", headers=headers).json()["ok"] is True
+    allow_tampering(session)
     session.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(items=["姓名", "户籍地址"]))
     report = client.get(API + "/verify", headers=headers).json()
     assert report["ok"] is False and report["first_problem"]["seq"] == 2

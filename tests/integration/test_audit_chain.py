@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from govshare import audit
@@ -19,7 +20,7 @@ from govshare.audit import service, verify
 from govshare.audit.models import GENESIS_HASH, AuditChainHead, AuditCheckpoint, AuditEvent
 from govshare.auth.models import Department
 from govshare.core.errors import ValidationFailed
-from tests.integration.audit_support import ID_NUMBER, append, audit_settings, events
+from tests.integration.audit_support import ID_NUMBER, allow_tampering, append, audit_settings, events
 
 
 def documented_hash(row: AuditEvent) -> str:
@@ -90,18 +91,21 @@ def _problem(session: Session, from_seq: int = 1) -> tuple[int, str]:
 
 def test_a_modified_field_is_named_at_its_seq(session: Session):
     append(session, audit_settings(), 8)
+    allow_tampering(session)
     session.execute(update(AuditEvent).where(AuditEvent.seq == 4).values(operator="李四"))
     assert _problem(session) == (4, "modified")
 
 
 def test_a_deleted_row_is_named_as_the_gap(session: Session):
     append(session, audit_settings(), 8)
+    allow_tampering(session)
     session.execute(delete(AuditEvent).where(AuditEvent.seq == 3))
     assert _problem(session) == (3, "deleted")
 
 
 def test_rows_deleted_from_the_end_are_named(session: Session):
     append(session, audit_settings(every=1000), 8)
+    allow_tampering(session)
     session.execute(delete(AuditEvent).where(AuditEvent.seq >= 7))
     assert _problem(session) == (7, "deleted")
 
@@ -115,6 +119,7 @@ def _forged(session: Session, seq: int, prev_hash: str, operator: str = "伪造�
 
 def test_a_forged_row_inserted_in_the_middle_is_named(session: Session):
     append(session, audit_settings(every=1000), 8)
+    allow_tampering(session)
     table = AuditEvent.__table__
     later = [dict(r) for r in session.execute(select(table).where(table.c.seq >= 5)).mappings()]
     session.execute(delete(table).where(table.c.seq >= 5))
@@ -125,6 +130,7 @@ def test_a_forged_row_inserted_in_the_middle_is_named(session: Session):
 
 def test_a_forged_row_appended_past_the_head_is_named(session: Session):
     append(session, audit_settings(every=1000), 4)
+    allow_tampering(session)
     session.execute(insert(AuditEvent.__table__).values(**_forged(session, 5, events(session)[-1].hash)))
     assert _problem(session) == (5, "inserted")
 
@@ -134,6 +140,7 @@ def test_a_forged_row_appended_past_the_head_is_named(session: Session):
 )
 def test_a_row_modified_and_rehashed_is_named_as_replaced(session: Session, written: int, seq: int):
     append(session, audit_settings(every=1000), written)
+    allow_tampering(session)
     row = dict(session.execute(select(AuditEvent.__table__).where(AuditEvent.seq == seq)).mappings().one())
     row["operator"] = "李四"
     session.execute(
@@ -144,6 +151,7 @@ def test_a_row_modified_and_rehashed_is_named_as_replaced(session: Session, writ
 
 def test_a_chain_rewritten_consistently_is_caught_by_the_signed_checkpoint(session: Session):
     append(session, audit_settings(every=5), 7)
+    allow_tampering(session)
     table = AuditEvent.__table__
     prev = events(session)[1].hash
     for row in session.execute(select(table).where(table.c.seq >= 3).order_by(table.c.seq)).mappings().all():
@@ -157,6 +165,7 @@ def test_a_chain_rewritten_consistently_is_caught_by_the_signed_checkpoint(sessi
 
 def test_a_changed_checkpoint_signature_is_named(session: Session):
     append(session, audit_settings(every=5), 10)
+    allow_tampering(session)
     cp = session.scalar(select(AuditCheckpoint).where(AuditCheckpoint.seq == 5))
     assert cp is not None
     flipped = ("A" if cp.signature[0] != "A" else "B") + cp.signature[1:]
@@ -167,6 +176,7 @@ def test_a_changed_checkpoint_signature_is_named(session: Session):
 
 def test_verify_from_a_seq_checks_only_from_there(session: Session):
     append(session, audit_settings(every=1000), 8)
+    allow_tampering(session)
     session.execute(update(AuditEvent).where(AuditEvent.seq == 2).values(operator="李四"))
     assert verify.verify(session, from_seq=4).ok
     assert _problem(session, from_seq=2) == (2, "modified")
@@ -227,3 +237,13 @@ def test_rows_written_past_a_deleted_chain_head_are_reported_once(session: Sessi
     report = verify.verify(session)
     assert [(p.seq, p.kind) for p in report.problems] == [(1, "inserted")]
     assert "链头记录缺失" in report.problems[0].detail
+
+
+@pytest.mark.parametrize("change", ["update", "delete"])
+def test_the_database_refuses_to_change_or_remove_log_rows(session: Session, change: str):
+    append(session, audit_settings(every=1), 2)
+    for model in (AuditEvent, AuditCheckpoint):
+        statement = update(model).values(hash="0" * 64) if change == "update" else delete(model)
+        with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+            session.execute(statement)
+    assert verify.verify(session).ok

@@ -18,7 +18,7 @@ from govshare.core.db import make_engine
 from govshare.core.migrate import upgrade
 from govshare.core.settings import get_settings
 from tests.conftest import BACKENDS, TEST_SECRET, drop_isolated_schema, isolated_postgres_url
-from tests.integration.audit_support import append
+from tests.integration.audit_support import allow_tampering, append
 
 runner = CliRunner()
 
@@ -57,6 +57,7 @@ def test_verify_exits_zero_on_an_intact_chain(db: Session):
 
 
 def test_verify_exits_non_zero_and_names_the_first_broken_seq(db: Session):
+    allow_tampering(db)
     db.execute(update(AuditEvent).where(AuditEvent.seq == 7).values(case_id="改过的办件"))
     db.commit()
     result = govshare("verify")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from govshare.audit.models import AuditEvent
 from tests.factories import City
-from tests.integration.audit_support import ID_NUMBER
+from tests.integration.audit_support import ID_NUMBER, allow_tampering
 from tests.integration.test_audit_queries import seed
 from tests.integration.test_pages import HTML, csrf, login, visible_text
 
@@ -51,6 +51,7 @@ def test_the_chain_page_verifies_and_names_a_tampered_entry(
     token = csrf(client, "/audit/chain")
     done = client.post("/audit/chain/verify", data={"csrf_token": token}, headers=HTML)
     assert "核验完成。完好" in visible_text(done.text)
+    allow_tampering(session)
     session.execute(update(AuditEvent).where(AuditEvent.seq == 3).values(refusal_code="allowed_really"))
     broken = visible_text(client.post("/audit/chain/verify", data={"csrf_token": token}, headers=HTML).text)
     assert "核验完成。发现 1 处问题" in broken and "首个在第 3 条（modified）" in broken

@@ -87,6 +87,7 @@ def upgrade() -> None:
     sa.Column('summary', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_verification'))
     )
+    _append_only()
 
 
 def downgrade() -> None:
@@ -102,3 +103,30 @@ def downgrade() -> None:
     op.drop_table('audit_event')
     op.drop_table('audit_checkpoint')
     op.drop_table('audit_chain_head')
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP FUNCTION audit_append_only()')
+
+
+APPEND_ONLY = ('audit_event', 'audit_checkpoint')
+
+
+def _append_only() -> None:
+    """The log's rows refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL) at the database, so no code
+    path and no careless SQL session can change them; someone with DDL rights can drop the triggers, and
+    then the hash chain and the signed checkpoints still expose what they did."""
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(
+            "CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only: ' || TG_OP || ' refused'; "
+            "END $$"
+        )
+        for table in APPEND_ONLY:
+            op.execute(f'CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} '
+                       'FOR EACH ROW EXECUTE FUNCTION audit_append_only()')
+            op.execute(f'CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()')
+    else:
+        for table in APPEND_ONLY:
+            for action in ('UPDATE', 'DELETE'):
+                op.execute(f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                           f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {action} refused'); END")
