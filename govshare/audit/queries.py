@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from govshare.audit import chain as canon
 from govshare.audit import links
-from govshare.audit.models import AuditEvent, AuditOperation, Outcome
+from govshare.audit.models import MAIN_CHAIN, AuditEvent, AuditOperation, Outcome
 from govshare.audit.service import record, subject_hash, system_entry, user_entry
 from govshare.auth.models import Department, Role, User
 from govshare.auth.service import require_role
@@ -93,6 +93,7 @@ def _selected(filt: EventFilter) -> Select[AuditEvent, str, str]:
         select(AuditEvent, dept.name, app.name)
         .outerjoin(dept, dept.id == AuditEvent.department_id)
         .outerjoin(app, app.id == AuditEvent.application_id)
+        .where(AuditEvent.chain == MAIN_CHAIN)  # so the primary key (chain, seq) serves ORDER BY seq
     )
     if filt.department:
         query = query.where(dept.code == filt.department)
