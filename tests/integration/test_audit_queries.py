@@ -181,3 +181,19 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_defused(session: Sess
     append(session, SETTINGS, 1, operator='=HYPERLINK("http://evil.example","点我")', case_id="CASE-F")
     text = "".join(queries.export_csv(session, SETTINGS, city.auditor, queries.EventFilter(case_id="CASE-F")))
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
+
+
+def test_a_company_finds_the_reads_of_its_credit_code_and_the_key_type_is_part_of_the_hash(
+    session: Session, city: City
+):
+    code = "91110000600037341L"
+    company = {
+        "subject_key_type": "credit_code",
+        "subject_key_hash": audit.subject_hash(TEST_SECRET, "credit_code", code),
+    }
+    append(session, SETTINGS, 1, case_id="CASE-CO", **company)
+    log = queries.citizen_log(
+        session, SETTINGS, city.clerk, "credit_code", code.lower(), identity_checked=True
+    )
+    assert [r.event.case_id for r in log.reads] == ["CASE-CO"] and log.subject_key_type == "credit_code"
+    assert company["subject_key_hash"] != audit.subject_hash(TEST_SECRET, "person_id", code)
