@@ -83,6 +83,8 @@ def _checked(entry: AuditEntry) -> AuditEntry:
     """Refuse what must never be stored; cut over-long header values rather than lose the entry."""
     try:
         AuditOperation(entry.operation), ActorKind(entry.actor_kind), Outcome(entry.outcome)
+        if entry.subject_key_type is not None:
+            SubjectKeyType(entry.subject_key_type)
     except ValueError as err:
         raise ValidationFailed("invalid_audit_entry", f"调用日志条目无效：{err}") from err
     if entry.outcome == Outcome.REFUSED and not entry.refusal_code:
@@ -90,7 +92,7 @@ def _checked(entry: AuditEntry) -> AuditEntry:
     if entry.subject_key_hash is not None and (
         not canon.is_key_hash(entry.subject_key_hash) or entry.subject_key_type is None
     ):
-        # A raw ID number here would be kept in clear for ever: refuse, loudly, in development.
+        # A raw ID number here would be kept in clear for ever, in a table nobody may change: refuse.
         raise ValidationFailed(
             "invalid_audit_entry", "主体标识须为 audit.subject_hash 的结果，并注明主体类型"
         )

@@ -204,6 +204,8 @@ def test_a_raw_id_number_is_refused_as_the_subject(session: Session):
         append(session, audit_settings(), 1, subject_key_type="person_id", subject_key_hash=ID_NUMBER)
     with pytest.raises(ValidationFailed):  # a refusal without its reason
         append(session, audit_settings(), 1, outcome="refused")
+    with pytest.raises(ValidationFailed):  # an unknown subject type, which the log could not read back
+        append(session, audit_settings(), 1, subject_key_type="passport", subject_key_hash="ab" * 32)
 
 
 def test_an_allowed_read_and_its_entry_commit_or_roll_back_together(session: Session):
