@@ -74,6 +74,7 @@ def create_app(
     from govshare.exchange import api as exchange_api
     from govshare.exchange import data_api as exchange_data_api
     from govshare.exchange import grants_api
+    from govshare.exchange.app_pages import router as application_pages
     from govshare.exchange.pages import router as exchange_pages
     from govshare.web import docs, metrics, pages
 
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(grants_api.router)
     exchange_data_api.register(app)
     app.include_router(exchange_pages)
+    app.include_router(application_pages)
     app.include_router(audit_router)
     docs.register(app)
     pages.register(app)

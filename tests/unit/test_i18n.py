@@ -17,7 +17,7 @@ from govshare.catalog import classification, vocab
 from govshare.web import i18n
 
 PACKAGE = Path(i18n.__file__).resolve().parents[1]
-PAGE_MODULES = ("**/pages.py", "**/forms.py", "web/rendering.py", "web/i18n.py")
+PAGE_MODULES = ("**/pages.py", "**/*_pages.py", "**/forms.py", "web/rendering.py", "web/i18n.py")
 
 
 def extracted_msgids() -> set[str]:
