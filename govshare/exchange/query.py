@@ -30,6 +30,7 @@ from govshare import audit
 from govshare.auth.models import Department
 from govshare.catalog import service as catalog
 from govshare.catalog.models import Item, Resource, ResourceStatus, SubjectKeyType
+from govshare.core import metrics
 from govshare.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from govshare.core.settings import Settings
 from govshare.core.types import utcnow
@@ -104,6 +105,20 @@ def _check_headers(call: Call) -> None:
 # --- the audit: one place --------------------------------------------------------------------------
 
 
+# /metrics (govshare.web.metrics): data calls by operation, resource, application and outcome, refusals
+# by reason, and their latency — what the platform's operators watch.
+CALLS = metrics.counter(
+    "govshare_exchange_calls_total",
+    "Data exchange calls, by operation, resource code, application id, outcome and refusal code",
+    ("operation", "resource", "application", "outcome", "reason"),
+)
+CALL_LATENCY = metrics.histogram(
+    "govshare_exchange_call_duration_seconds",
+    "Time to answer a data exchange call, by operation",
+    ("operation",),
+)
+
+
 def audit_call(session: Session, settings: Settings, call: Call, refusal: DomainError | None) -> None:
     """Record ``call`` — answered, or refused with ``refusal``'s code — in the audit log (调用日志).
 
@@ -132,6 +147,11 @@ def audit_call(session: Session, settings: Settings, call: Call, refusal: Domain
         audit.record(session, entry, settings)
     else:
         audit.record_refusal(session, entry, settings)
+    CALLS.labels(
+        call.operation, call.resource_code or "", str(app.id) if app else "", str(entry.outcome),
+        refusal.code if refusal else "",
+    ).inc()  # fmt: skip
+    CALL_LATENCY.labels(call.operation).observe(time.perf_counter() - call.started)
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 Requests are counted and timed by route template (``/api/v1/catalog/resources/{code}``, never the
 concrete path, so the number of series stays bounded), method and status class. Modules add their own
-metrics to :data:`REGISTRY`-backed objects through :func:`counter` / :func:`histogram`, e.g. the exchange
+metrics through govshare.core.metrics (:func:`counter` / :func:`histogram`), e.g. the exchange
 counts data calls by operation and outcome.
 
 Who may read it: with ``GOVSHARE_METRICS_TOKEN`` set, a scraper sends ``Authorization: Bearer <token>``;
@@ -15,35 +15,13 @@ from __future__ import annotations
 
 import hmac
 import time
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govshare.core.errors import PermissionDenied
-
-REGISTRY = CollectorRegistry(auto_describe=True)
-_metrics: dict[str, Any] = {}
-
-# Seconds; the lookup target is tens of milliseconds, uploads take minutes.
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0)
-
-
-def counter(name: str, documentation: str, labels: tuple[str, ...] = ()) -> Counter:
-    """The process-wide counter ``name`` (created once: apps built in tests share it)."""
-    if name not in _metrics:
-        _metrics[name] = Counter(name, documentation, labels, registry=REGISTRY)
-    metric: Counter = _metrics[name]
-    return metric
-
-
-def histogram(name: str, documentation: str, labels: tuple[str, ...] = ()) -> Histogram:
-    if name not in _metrics:
-        _metrics[name] = Histogram(name, documentation, labels, buckets=LATENCY_BUCKETS, registry=REGISTRY)
-    metric: Histogram = _metrics[name]
-    return metric
-
+from govshare.core.metrics import REGISTRY, counter, histogram
 
 REQUESTS = counter(
     "govshare_http_requests_total", "HTTP requests answered, by route template, method and status class",

@@ -331,3 +331,26 @@ def test_a_composite_key_joins_its_parts_with_a_bar_in_catalog_order(
     wrong = get_record(client, token, ratings, company)
     assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "invalid_key"
     assert wrong.json()["error"]["details"]["key_items"] == ["统一社会信用代码", "年度"]
+
+
+def test_calls_are_counted_in_metrics_by_resource_application_outcome_and_reason(
+    session, client, city, people, registered, token
+):
+    from tests.integration.test_metrics import sample
+
+    app = str(registered[0].id)
+    labels = {"operation": "lookup", "resource": people.code, "application": app}
+    before = client.get("/metrics").text
+    get_record(client, token, people, pid(1))  # no grant yet: refused
+    grant(session, city, registered[0], people, items=["公民身份号码", "姓名"])
+    get_record(client, token, people, pid(1))
+    get_record(client, token, people, pid(2))
+    after = client.get("/metrics").text
+    name = "govshare_exchange_calls_total"
+
+    def delta(**extra: str) -> float:
+        return sample(after, name, **labels, **extra) - sample(before, name, **labels, **extra)
+
+    assert delta(outcome="allowed", reason="") == 2
+    assert delta(outcome="refused", reason="no_grant") == 1
+    assert sample(after, "govshare_exchange_call_duration_seconds_count", operation="lookup") >= 3
