@@ -43,6 +43,7 @@ format: install-test ## ruff format
 	$(BIN)/ruff format govshare tests benchmarks
 
 bench: install-test ## Run the catalog search benchmark on SQLite and PostgreSQL
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python benchmarks/catalog_search.py
 
 clean: ## Remove the virtualenv, caches and the demo database
