@@ -14,6 +14,12 @@ of item names, ``occurred_at`` as UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (always si
 is the previous event's ``hash`` (64 zeros for seq 1), so changing, removing or inserting any event
 breaks every later link.
 
+``canonical_event`` is that definition, written with the standard library. ``event_hash`` writes the same
+bytes faster: with orjson, whose output for strings (every code point), integers, ``null`` and lists of
+strings is byte for byte that of ``json.dumps(..., ensure_ascii=False)`` with compact separators, with
+the keys put in sorted order first; any other value (a float, a nested object …) goes through
+``canonical_json``. tests/unit/test_audit_canonical.py proves the equality.
+
 Checkpoint signature: Ed25519 over UTF-8( JSON( {"v": 1, "type": "govshare-audit-checkpoint",
 "chain", "seq", "hash", "signed_at", "kid"} ) ) with the same JSON rules, base64url without padding.
 """
@@ -29,6 +35,8 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+import orjson
+
 FORMAT_VERSION = 1
 CHECKPOINT_TYPE = "govshare-audit-checkpoint"
 HASHED_FIELDS: tuple[str, ...] = (
@@ -37,6 +45,7 @@ HASHED_FIELDS: tuple[str, ...] = (
     "subject_key_hash", "items", "outcome", "refusal_code", "latency_ms", "request_id", "client_address",
     "prev_hash",
 )  # fmt: skip
+SORTED_FIELDS: tuple[str, ...] = tuple(sorted(HASHED_FIELDS))  # the order sort_keys writes them; "v" last
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -64,8 +73,35 @@ def canonical_event(values: Mapping[str, Any]) -> bytes:
     return canonical_json({"v": FORMAT_VERSION} | {name: _plain(values[name]) for name in HASHED_FIELDS})
 
 
+_ORJSON_SAFE = frozenset({str, int, type(None)})  # written by orjson exactly as by json.dumps
+
+
+def orjson_safe(doc: Mapping[str, Any]) -> bool:
+    """Whether orjson writes ``doc`` (plain values) byte for byte as ``canonical_json`` does: str, int
+    and None values, or lists of str. (No bool, float, Enum, nested object: those take canonical_json.)"""
+    for value in doc.values():
+        kind = type(value)
+        if kind not in _ORJSON_SAFE and (kind is not list or any(type(v) is not str for v in value)):
+            return False
+    return True
+
+
+def canonical_doc(doc: dict[str, Any]) -> bytes:
+    """``canonical_json(doc)`` for a doc whose keys are already in sorted order (SORTED_FIELDS, then
+    "v"), written by orjson when that gives the same bytes."""
+    if orjson_safe(doc):
+        try:
+            return orjson.dumps(doc)
+        except TypeError:  # an int beyond 64 bits
+            pass
+    return canonical_json(doc)
+
+
 def event_hash(values: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_event(values)).hexdigest()
+    """SHA-256 (hex) of ``canonical_event(values)``, the same bytes written faster (canonical_doc)."""
+    doc = {name: v if type(v := values[name]) in _ORJSON_SAFE else _plain(v) for name in SORTED_FIELDS}
+    doc["v"] = FORMAT_VERSION
+    return hashlib.sha256(canonical_doc(doc)).hexdigest()
 
 
 def checkpoint_message(chain: str, seq: int, hash_: str, signed_at: datetime, kid: str) -> bytes:

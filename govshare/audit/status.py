@@ -49,12 +49,17 @@ def list_checkpoints(
 
 
 def run_verification(
-    session: Session, actor: User | None, from_seq: int = 1, progress: verify.Progress | None = None
+    session: Session,
+    actor: User | None,
+    from_seq: int = 1,
+    progress: verify.Progress | None = None,
+    workers: int = 1,
 ) -> verify.Report:
-    """Verify the chain and keep the result; ``actor`` None is the platform itself (the CLI)."""
+    """Verify the chain and keep the result; ``actor`` None is the platform itself (the CLI), which may
+    walk it in ``workers`` processes."""
     if actor is not None:
         require_role(actor, *AUDIT_READERS)
-    report = verify.verify(session, from_seq=from_seq, progress=progress)
+    report = verify.verify(session, from_seq=from_seq, progress=progress, workers=workers)
     verify.record_run(session, report)
     return report
 

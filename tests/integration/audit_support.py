@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from govshare import audit
 from govshare.audit.models import AuditEvent
+from govshare.core.db import make_engine
+from govshare.core.migrate import upgrade
 from govshare.core.settings import Settings
-from tests.conftest import make_test_settings
+from tests.conftest import drop_isolated_schema, isolated_postgres_url, make_test_settings
 
 ID_NUMBER = "11010519491231002X"  # a valid resident ID (GB 11643 check character X)
 OTHER_ID = "440305198001010011"
@@ -45,3 +52,19 @@ def allow_tampering(session: Session) -> None:
         for table in ("audit_event", "audit_checkpoint"):
             for action in ("update", "delete"):
                 session.execute(text(f"DROP TRIGGER {table}_no_{action}"))
+
+
+@contextmanager
+def committed_database(backend: str, tmp_path: Path, purpose: str) -> Iterator[tuple[str, Engine]]:
+    """A migrated database of ``backend`` that other connections (the CLI, verify's workers) open by URL;
+    removed afterwards. Yields (url, engine)."""
+    on_sqlite = backend == "sqlite"
+    url = f"sqlite:///{tmp_path / f'{purpose}.db'}" if on_sqlite else isolated_postgres_url(purpose)
+    engine = make_engine(url)
+    upgrade(engine)
+    try:
+        yield url, engine
+    finally:
+        engine.dispose()
+        if not on_sqlite:
+            drop_isolated_schema(purpose)

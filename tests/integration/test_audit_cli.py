@@ -14,11 +14,9 @@ from typer.testing import CliRunner
 
 from govshare.audit.models import AuditEvent
 from govshare.cli import app
-from govshare.core.db import make_engine
-from govshare.core.migrate import upgrade
 from govshare.core.settings import get_settings
-from tests.conftest import BACKENDS, TEST_SECRET, drop_isolated_schema, isolated_postgres_url
-from tests.integration.audit_support import allow_tampering, append
+from tests.conftest import BACKENDS, TEST_SECRET
+from tests.integration.audit_support import allow_tampering, append, committed_database
 
 runner = CliRunner()
 
@@ -26,21 +24,15 @@ runner = CliRunner()
 @pytest.fixture(params=BACKENDS)
 def db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
     """A migrated database holding 12 audit events, which the CLI opens through GOVSHARE_DATABASE_URL."""
-    on_sqlite = request.param == "sqlite"
-    url = f"sqlite:///{tmp_path / 'cli.db'}" if on_sqlite else isolated_postgres_url("audit_cli")
-    engine = make_engine(url)
-    upgrade(engine)
-    monkeypatch.setenv("GOVSHARE_DATABASE_URL", url)
-    monkeypatch.setenv("GOVSHARE_SECRET_KEY", TEST_SECRET)
-    monkeypatch.setenv("GOVSHARE_AUDIT_CHECKPOINT_EVERY", "5")
-    get_settings.cache_clear()
-    with sessionmaker(bind=engine)() as session:
-        append(session, get_settings(), 12)
-        yield session
-    get_settings.cache_clear()
-    engine.dispose()
-    if not on_sqlite:
-        drop_isolated_schema("audit_cli")
+    with committed_database(request.param, tmp_path, "audit_cli") as (url, engine):
+        monkeypatch.setenv("GOVSHARE_DATABASE_URL", url)
+        monkeypatch.setenv("GOVSHARE_SECRET_KEY", TEST_SECRET)
+        monkeypatch.setenv("GOVSHARE_AUDIT_CHECKPOINT_EVERY", "5")
+        get_settings.cache_clear()
+        with sessionmaker(bind=engine)() as session:
+            append(session, get_settings(), 12)
+            yield session
+        get_settings.cache_clear()
 
 
 def govshare(*args: str):  # type: ignore[no-untyped-def]
