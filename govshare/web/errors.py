@@ -41,7 +41,12 @@ async def domain_error(request: Request, exc: Exception) -> Response:
         from govshare.web.rendering import render_error
 
         return render_error(request, exc.status, exc.code, exc.message)
-    return JSONResponse(exc.to_dict(), status_code=exc.status)
+    headers = None
+    if exc.status == 401 and request.url.path.startswith("/api"):
+        # RFC 6750 §3 / RFC 7235: a 401 names the scheme; a token that was sent but refused is invalid_token.
+        sent = request.headers.get("authorization", "").lower().startswith("bearer ")
+        headers = {"WWW-Authenticate": 'Bearer realm="govshare", error="invalid_token"' if sent else "Bearer"}
+    return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:

@@ -113,6 +113,9 @@ def test_whoami_without_a_token_or_with_a_user_token_is_refused(client, city):
     assert missing.status_code == 401 and missing.json()["error"]["code"] == "missing_access_token"
     user_token = client.get(WHOAMI, headers=city.headers("police_officer"))
     assert user_token.status_code == 401 and user_token.json()["error"]["code"] == "invalid_token"
+    # RFC 6750 §3: the challenge names the scheme, and a refused token is invalid_token
+    assert missing.headers["WWW-Authenticate"] == "Bearer"
+    assert user_token.headers["WWW-Authenticate"] == 'Bearer realm="govshare", error="invalid_token"'
 
 
 def test_expired_token_is_refused(client, session, settings, registered):
