@@ -41,9 +41,10 @@ taken just before each run.
     .venv/bin/python benchmarks/exchange_lookup.py [--records 1000000] [--backends sqlite,postgresql]
         [--connections 10,32,50] [--workers 1,2] [--duration 30] [--warmup 5] [--profile 20]
 
---profile N: after the table, a py-spy record (100 Hz, --gil, the samples of threads holding the
-GIL) of one worker for N seconds during a run at the first --workers count and 32 connections, then
-each step's share of the samples (py-spy: `.venv/bin/pip install py-spy`).
+--profile N: per backend, at the first --workers count, the server's CPU time per answer at 1 and 32
+connections (10 s each, from /proc), then a py-spy record (100 Hz, --gil: the samples of the thread
+holding the GIL) of one worker for N seconds during a run at 32 connections, and each step's share of
+the samples (py-spy: `.venv/bin/pip install py-spy`).
 
 PostgreSQL: database ``govshare_bench_exchange`` on --postgres-url's server (created if missing,
 emptied first, dropped at the end). SQLite files live in a temporary directory, removed at the end.
@@ -447,6 +448,12 @@ def profile_steps(raw: Path) -> list[tuple[str, float, float]]:
     return [(step, n / samples, in_database[step] / samples) for step, n in totals.most_common()]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def py_spy(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
     spy = shutil.which("py-spy") or str(BIN / "py-spy")
     return subprocess.Popen(
@@ -546,6 +553,16 @@ def profile_run(
     workers = int(args.workers.split(",")[0])
     with govshare(backend, url, tmp, keys, workers, credentials) as (server, script, _headers):
         wrk(server.url, TARGET_CONNECTIONS, args.threads, max(args.warmup, 3), script)
+        pids = server.worker_pids()
+        for connections in (1, TARGET_CONNECTIONS):  # CPU time the server spends per answer
+            before = sum(cpu_seconds(pid) for pid in pids)
+            run = parse_wrk(
+                wrk(server.url, connections, args.threads, 10, script), Result(backend, "", connections)
+            )
+            spent = sum(cpu_seconds(pid) for pid in pids) - before
+            print(f"# {backend}, {workers} worker(s), {connections} connection(s): {run.ok_rps:,.0f} answers/s, "
+                  f"p50 {run.p50:.1f} ms, server CPU {spent / 10:.0%} of a core, "
+                  f"{spent * 1000 / max(run.answered, 1):.1f} ms CPU per answer")  # fmt: skip
         raw = tmp / f"profile-{backend}.txt"
         spy = py_spy(server.worker_pids()[0], args.profile, raw)
         out = wrk(server.url, TARGET_CONNECTIONS, args.threads, args.profile + 2, script)
