@@ -13,6 +13,7 @@ with a :class:`Call` and get plain dataclasses back.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import time
@@ -168,8 +169,23 @@ def _audited(session: Session, settings: Settings, call: Call, operation: Operat
         call.items = []
         audit_call(session, settings, call, refusal)
         raise
-    audit_call(session, settings, call, None)
-    session.commit()
+    except Exception:
+        _audit_failure(session, settings, call)
+        raise
+    try:
+        audit_call(session, settings, call, None)
+        session.commit()  # the entry is durable before the answer goes out
+    except Exception:
+        _audit_failure(session, settings, call)
+        raise
+
+
+def _audit_failure(session: Session, settings: Settings, call: Call) -> None:
+    """A call that failed unexpectedly (the client sees a 500) is recorded too, as refused with
+    ``internal_error`` and no items; best effort, so the original error is the one that propagates."""
+    call.items = []
+    with contextlib.suppress(Exception):
+        audit_call(session, settings, call, DomainError("internal_error", "服务器内部错误，调用未完成"))
 
 
 def _resource(session: Session, call: Call, code: str) -> Resource:

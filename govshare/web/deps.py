@@ -10,13 +10,20 @@ from sqlalchemy.orm import Session
 
 from govshare.auth import service as auth_service
 from govshare.auth.models import User
+from govshare.core.db import WRITE_FIRST
 from govshare.core.errors import Unauthenticated
 from govshare.core.settings import Settings
+
+# Requests that read and then always write (an audit entry, a read log) begin their transaction as
+# writers on SQLite (see govshare.core.db._sqlite_begin); PostgreSQL needs nothing of the kind.
+WRITE_FIRST_PATHS = ("/api/v1/exchange/data/", "/api/v1/audit/", "/audit/", "/data/profiles")
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request; anything the service did not commit is rolled back."""
     session = request.app.state.session_factory()
+    if request.url.path.startswith(WRITE_FIRST_PATHS) and session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={WRITE_FIRST: True})
     try:
         yield session
     finally:

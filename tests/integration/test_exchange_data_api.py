@@ -354,3 +354,21 @@ def test_calls_are_counted_in_metrics_by_resource_application_outcome_and_reason
     assert delta(outcome="allowed", reason="") == 2
     assert delta(outcome="refused", reason="no_grant") == 1
     assert sample(after, "govshare_exchange_call_duration_seconds_count", operation="lookup") >= 3
+
+
+def test_a_call_that_fails_unexpectedly_is_audited_as_internal_error(
+    session, client, city, people, registered, token, monkeypatch
+):
+    from govshare.exchange import query
+
+    grant(session, city, registered[0], people, items=["公民身份号码", "姓名"])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(query, "mask_record", broken)
+    with pytest.raises(RuntimeError):
+        get_record(client, token, people, pid(1))
+    event = last_event(session)
+    assert (event.outcome, event.refusal_code, event.operation) == ("refused", "internal_error", "lookup")
+    assert event.items in ([], ()) and event.resource_code == people.code
