@@ -10,7 +10,11 @@ from typing import Annotated
 import typer
 
 from govshare.audit import service, status, verify
-from govshare.catalog.cli import _echo_json, _session, _table  # the CLI helpers every capability shares
+from govshare.core.cli_support import (  # the CLI helpers every capability shares
+    cli_session,
+    echo_json,
+    text_table,
+)
 from govshare.core.settings import get_settings
 
 app = typer.Typer(
@@ -43,15 +47,15 @@ def verify_chain(
     on, --workers processes (default: one per CPU) walk consecutive ranges at once, with the same report.
     """
     progress = _progress if sys.stderr.isatty() else None
-    with _session() as session:
+    with cli_session() as session:
         report = status.run_verification(session, None, from_seq, progress, workers or os.cpu_count() or 1)
     if as_json:
-        _echo_json(report.to_dict())
+        echo_json(report.to_dict())
     else:
         typer.echo(verify.summary(report))
         if report.problems:
             rows = [[p.seq, p.kind, p.detail] for p in sorted(report.problems, key=lambda p: p.seq)]
-            typer.echo(_table(["seq", "问题 kind", "说明"], rows))
+            typer.echo(text_table(["seq", "问题 kind", "说明"], rows))
     if not report.ok:
         raise typer.Exit(1)
 
@@ -59,7 +63,7 @@ def verify_chain(
 @app.command("checkpoint")
 def sign_checkpoint() -> None:
     """立即在链尾签署检查点。/ Sign a checkpoint at the chain's current end now."""
-    with _session() as session:
+    with cli_session() as session:
         cp = status.checkpoint_now(session, get_settings(), None)
     if cp is None:
         typer.echo("调用日志为空，无需签署 / the log is empty")
@@ -70,14 +74,14 @@ def sign_checkpoint() -> None:
 @app.command("keys")
 def export_keys() -> None:
     """导出全部检查点公钥（JWK 集合，附 PEM）。/ Print every checkpoint public key (JWK set with PEM)."""
-    with _session() as session:
-        _echo_json(service.public_keys(session))
+    with cli_session() as session:
+        echo_json(service.public_keys(session))
 
 
 @app.command("rotate-key")
 def rotate_key() -> None:
     """更换检查点签名密钥（旧密钥保留，用于核验其签过的检查点）。/ Rotate the checkpoint signing key."""
-    with _session() as session:
+    with cli_session() as session:
         key = service.rotate_key(session, get_settings())
     typer.echo(f"新检查点签名密钥 / new checkpoint key: {key.kid}")
 
@@ -99,7 +103,7 @@ def subject_link(
     from govshare.audit import queries
 
     settings = get_settings()
-    with _session() as session:
+    with cli_session() as session:
         link = queries.subject_link(
             session, settings, None, kind, key, identity_checked=identity_checked, days=days
         )

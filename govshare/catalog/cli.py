@@ -9,19 +9,17 @@ import csv
 import enum
 import io
 import json
-import unicodedata
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from sqlalchemy.orm import Session
 
 from govshare.auth.service import get_user_by_username
 from govshare.catalog import search, service, sheet_import, sheet_template, vocab
 from govshare.catalog.models import Resource, ResourceStatus, SharingType
 from govshare.catalog.schemas import ResourcePublic, ResourceSummary
+from govshare.core.cli_support import cli_session, display_width, echo_json, fail, text_table
 from govshare.core.errors import DomainError, NotFound
 
 app = typer.Typer(
@@ -47,48 +45,6 @@ Classification = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")]
 
 
-def _fail(message: str) -> NoReturn:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    """A session on GOVSHARE_DATABASE_URL; refuses a database that was never migrated."""
-    from govshare.core.db import make_engine, make_session_factory, session_scope
-    from govshare.core.migrate import current
-    from govshare.core.settings import get_settings
-
-    engine = make_engine(get_settings().database_url)
-    try:
-        if current(engine) is None:
-            _fail(
-                "数据库尚未初始化：请先运行 govshare db upgrade（或 govshare demo） / database not migrated"
-            )
-        with session_scope(make_session_factory(engine)) as session:
-            yield session
-    except DomainError as err:
-        _fail(f"{err.code}: {err.message}")
-    finally:
-        engine.dispose()
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain-text table whose columns line up with Chinese (double-width) characters."""
-    cells = [[str(v) for v in row] for row in [headers, *rows]]
-    widths = [max(_width(row[n]) for row in cells) for n in range(len(headers))]
-    lines = [
-        "  ".join(v + " " * (w - _width(v)) for v, w in zip(row, widths, strict=True)).rstrip()
-        for row in cells
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def _summary_rows(resources: Sequence[Resource]) -> list[list[str]]:
     return [
         [
@@ -106,10 +62,6 @@ def _summary_rows(resources: Sequence[Resource]) -> list[list[str]]:
 SUMMARY_HEADERS = ("代码", "名称", "提供方", "共享类型", "状态", "版本")
 
 
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
 @app.command("list")
 def list_resources(
     provider: Provider = None,
@@ -124,7 +76,7 @@ def list_resources(
     List catalog resources, every status unless --status is given, ordered by code.
     """
     filters = search.Filters(provider_code=provider, classification=classification, status=status)
-    with _session() as session:
+    with cli_session() as session:
         resources: list[Resource] = []
         page = 1
         while True:
@@ -134,9 +86,9 @@ def list_resources(
                 break
             page += 1
         if as_json:
-            _echo_json([ResourceSummary.model_validate(r).model_dump(mode="json") for r in resources])
+            echo_json([ResourceSummary.model_validate(r).model_dump(mode="json") for r in resources])
             return
-        typer.echo(_table(SUMMARY_HEADERS, _summary_rows(resources)))
+        typer.echo(text_table(SUMMARY_HEADERS, _summary_rows(resources)))
         typer.echo(f"共 {len(resources)} 条 / {len(resources)} resources")
 
 
@@ -149,10 +101,10 @@ def show(
 
     Show one resource: its catalog metadata and its items.
     """
-    with _session() as session:
+    with cli_session() as session:
         resource = ResourcePublic.model_validate(service.get_resource(session, code))
     if as_json:
-        _echo_json(resource.model_dump(mode="json"))
+        echo_json(resource.model_dump(mode="json"))
         return
     labels = {
         "代码 code": resource.code,
@@ -174,10 +126,10 @@ def show(
             v for v in (resource.contact_name, resource.contact_phone, resource.contact_email) if v
         ),
     }
-    width = max(_width(k) for k in labels)
+    width = max(display_width(k) for k in labels)
     for key, value in labels.items():
         if value:
-            typer.echo(f"{key}{' ' * (width - _width(key))}  {value}")
+            typer.echo(f"{key}{' ' * (width - display_width(key))}  {value}")
     typer.echo("")
     rows = [
         [
@@ -192,7 +144,7 @@ def show(
         ]  # fmt: skip
         for i in resource.items
     ]
-    typer.echo(_table(("序号", "信息项", "类型", "长度", "主键", "敏感级别", "脱敏", "共享"), rows))
+    typer.echo(text_table(("序号", "信息项", "类型", "长度", "主键", "敏感级别", "脱敏", "共享"), rows))
 
 
 @app.command("search")
@@ -220,14 +172,14 @@ def search_resources(
 
     page_size = min(page_size, get_settings().search_page_size_max)
     filters = search.Filters(provider, classification, sharing_type, update_cycle, open_, status)
-    with _session() as session:
+    with cli_session() as session:
         result = search.search(session, query, filters, page, page_size)
         rows = _summary_rows(result.resources)
         results = [ResourceSummary.model_validate(r).model_dump(mode="json") for r in result.resources]
     if as_json:
-        _echo_json({"total": result.total, "page": page, "page_size": page_size, "results": results})
+        echo_json({"total": result.total, "page": page, "page_size": page_size, "results": results})
         return
-    typer.echo(_table(SUMMARY_HEADERS, rows))
+    typer.echo(text_table(SUMMARY_HEADERS, rows))
     pages = max(1, -(-result.total // page_size))
     typer.echo(f"共 {result.total} 条，第 {page}/{pages} 页 / {result.total} results, page {page} of {pages}")
 
@@ -250,7 +202,7 @@ def export(
     from govshare.core.settings import get_settings
 
     base = (base_url or get_settings().base_url).rstrip("/")
-    with _session() as session:
+    with cli_session() as session:
         if fmt in (ExportFormat.TTL, ExportFormat.JSONLD):
             graph = dcat.export(session, base)
             text = dcat.to_turtle(graph) if fmt == ExportFormat.TTL else dcat.to_jsonld(graph, base)
@@ -287,13 +239,13 @@ def import_sheet(
     from govshare.core.settings import get_settings
 
     errors: list[dict[str, Any]] = []
-    with _session() as session:
+    with cli_session() as session:
         try:
             user = get_user_by_username(session, as_user)
         except NotFound:
             user = None
         if user is None or not user.is_active:
-            _fail(f"用户 {as_user} 不存在或已停用 / no such active user")
+            fail(f"用户 {as_user} 不存在或已停用 / no such active user")
         try:
             result = sheet_import.import_sheet(
                 session, user, file.read_bytes(), file.name,
@@ -302,7 +254,7 @@ def import_sheet(
         except DomainError as err:
             listed = err.details.get("errors") if isinstance(err.details, dict) else None
             errors = listed or [{"row": "", "column": "", "code": err.code, "message": err.message}]
-            typer.echo(_table(("行", "列", "代码", "说明"), [list(e.values()) for e in errors]))
+            typer.echo(text_table(("行", "列", "代码", "说明"), [list(e.values()) for e in errors]))
             typer.secho(f"{err.code}: {err.message}", fg=typer.colors.RED, err=True)
     if report is not None:
         _write_report(report, errors)
@@ -329,7 +281,7 @@ def template(file: Annotated[Path, typer.Argument(dir_okay=False, help="输出�
     makers = {".xlsx": sheet_template.template_xlsx, ".csv": sheet_template.template_csv}
     make = makers.get(file.suffix.lower())
     if make is None:
-        _fail("模板文件须以 .xlsx 或 .csv 结尾 / the file must end in .xlsx or .csv")
+        fail("模板文件须以 .xlsx 或 .csv 结尾 / the file must end in .xlsx or .csv")
         return
     file.write_bytes(make())
     typer.echo(f"已写入模板 {file} / template written")

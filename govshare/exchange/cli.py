@@ -11,7 +11,11 @@ from typing import Annotated
 import typer
 
 from govshare.auth.service import get_user_by_username
-from govshare.catalog.cli import _echo_json, _session, _table  # the CLI helpers every capability shares
+from govshare.core.cli_support import (  # the CLI helpers every capability shares
+    cli_session,
+    echo_json,
+    text_table,
+)
 from govshare.core.settings import get_settings
 from govshare.exchange import grants_cli, service
 from govshare.exchange.models import CHANNEL_LABELS, Application, Channel
@@ -65,7 +69,7 @@ def create(
         description=description,
         department_code=department,
     )
-    with _session() as session:
+    with cli_session() as session:
         application, secret = service.register_application(
             session, get_user_by_username(session, as_user), data
         )
@@ -85,16 +89,16 @@ def list_apps(
 
     List applications: your department's; the authority and auditors see every department's.
     """
-    with _session() as session:
+    with cli_session() as session:
         found = service.list_applications(session, get_user_by_username(session, as_user), department)
         if as_json:
-            _echo_json([ApplicationPublic.model_validate(a).model_dump(mode="json") for a in found])
+            echo_json([ApplicationPublic.model_validate(a).model_dump(mode="json") for a in found])
             return
         rows = [
             [a.id, a.name, CHANNEL_LABELS[a.channel], a.department.name, a.client_id, a.status.value]
             for a in found
         ]
-        typer.echo(_table(("id", "名称", "渠道", "部门", "client_id", "状态"), rows))
+        typer.echo(text_table(("id", "名称", "渠道", "部门", "client_id", "状态"), rows))
 
 
 @apps.command("show")
@@ -103,9 +107,9 @@ def show(app_id: AppId, as_user: AsUser) -> None:
 
     Show an application and its credential log (who did what, when).
     """
-    with _session() as session:
+    with cli_session() as session:
         actor = get_user_by_username(session, as_user)
-        _echo_json(
+        echo_json(
             ApplicationPublic.model_validate(service.get_application(session, actor, app_id)).model_dump(
                 mode="json"
             )
@@ -114,7 +118,7 @@ def show(app_id: AppId, as_user: AsUser) -> None:
             [e.at.isoformat(timespec="seconds"), e.kind.value, e.actor.username, e.details]
             for e in service.credential_events(session, actor, app_id)
         ]
-        typer.echo(_table(("时间", "操作", "操作人", "详情"), rows))
+        typer.echo(text_table(("时间", "操作", "操作人", "详情"), rows))
 
 
 @apps.command("rotate-secret")
@@ -135,7 +139,7 @@ def rotate_secret(
     Rotate the client secret: the new one is shown once, the old one stops after the grace period,
     live tokens keep working.
     """
-    with _session() as session:
+    with cli_session() as session:
         actor = get_user_by_username(session, as_user)
         application, secret, until = service.rotate_secret(
             session, actor, get_settings(), app_id, grace_minutes
@@ -150,7 +154,7 @@ def revoke(app_id: AppId, as_user: AsUser, reason: Reason = "") -> None:
 
     Revoke every secret and live token of an application (a leaked secret); rotate-secret issues a new one.
     """
-    with _session() as session:
+    with cli_session() as session:
         application = service.revoke_credentials(
             session, get_user_by_username(session, as_user), app_id, reason
         )
@@ -165,7 +169,7 @@ def disable(app_id: AppId, as_user: AsUser, reason: Reason = "") -> None:
 
     Disable an application: no more tokens, and its live tokens are refused at once.
     """
-    with _session() as session:
+    with cli_session() as session:
         application = service.disable_application(
             session, get_user_by_username(session, as_user), app_id, reason
         )
@@ -179,7 +183,7 @@ def rotate_key() -> None:
     Rotate the token signing key (Ed25519): new tokens use the new key; tokens signed by the previous
     key verify until they expire.
     """
-    with _session() as session:
+    with cli_session() as session:
         key = service.rotate_signing_key(session, get_settings(), None)
         typer.echo(f"new signing key {key.kid}; tokens signed by earlier keys verify until they expire")
 
@@ -190,7 +194,7 @@ def keys() -> None:
 
     List the token signing keys, newest first.
     """
-    with _session() as session:
+    with cli_session() as session:
         rows = [
             [
                 k.kid,
@@ -199,7 +203,7 @@ def keys() -> None:
             ]
             for k in service.list_signing_keys(session, None)
         ]
-        typer.echo(_table(("kid", "创建时间", "停用时间"), rows))
+        typer.echo(text_table(("kid", "创建时间", "停用时间"), rows))
 
 
 grants_cli.register(app)  # request, grant and demand subcommands

@@ -13,7 +13,11 @@ from sqlalchemy.orm import Session
 
 from govshare.auth.models import User
 from govshare.auth.service import get_user_by_username
-from govshare.catalog.cli import _echo_json, _session, _table
+from govshare.core.cli_support import (  # the CLI helpers every capability shares
+    cli_session,
+    echo_json,
+    text_table,
+)
 from govshare.core.settings import get_settings
 from govshare.core.types import utcnow
 from govshare.core.workdays import CHINA_TZ
@@ -71,7 +75,7 @@ def _request_rows(found: list[AccessRequest]) -> str:
          (r.stage or {}).get("name", "—"), _due(r.due_at) + (" 逾期" if r.is_overdue(now) else "")]
         for r in found
     ]  # fmt: skip
-    return _table(("id", "资源", "应用", "申请部门", "状态", "环节", "答复期限"), rows)
+    return text_table(("id", "资源", "应用", "申请部门", "状态", "环节", "答复期限"), rows)
 
 
 def _grant_rows(found: list[Grant]) -> str:
@@ -80,7 +84,7 @@ def _grant_rows(found: list[Grant]) -> str:
          str(g.valid_to)]
         for g in found
     ]  # fmt: skip
-    return _table(("id", "资源", "应用", "信息项", "调用方式", "状态", "有效期至"), rows)
+    return text_table(("id", "资源", "应用", "信息项", "调用方式", "状态", "有效期至"), rows)
 
 
 def _demand_rows(found: list[DataDemand]) -> str:
@@ -90,7 +94,7 @@ def _demand_rows(found: list[DataDemand]) -> str:
          _due(d.due_at) + (" 逾期" if d.is_overdue(now) else "")]
         for d in found
     ]  # fmt: skip
-    return _table(("id", "所需数据", "提出部门", "状态", "责任部门", "答复期限"), rows)
+    return text_table(("id", "所需数据", "提出部门", "状态", "责任部门", "答复期限"), rows)
 
 
 @request_app.command("create")
@@ -117,7 +121,7 @@ def create_request(
         purpose=purpose, legal_basis=legal_basis, service_items=service_item or [], unmasked_items=unmask or [],
         valid_from=_day(valid_from), valid_to=_day(valid_to),
     )  # fmt: skip
-    with _session() as session:
+    with cli_session() as session:
         request = requests.submit_request(session, _user(session, as_user), get_settings(), data)
         if request.grant_id:
             typer.echo(f"request {request.id} approved: grant {request.grant_id}")
@@ -139,11 +143,11 @@ def list_requests(
     List access requests: the inbox (undecided first, soonest due first) or those we filed; overdue
     ones are marked.
     """
-    with _session() as session:
+    with cli_session() as session:
         user = _user(session, as_user)
         found = requests.list_requests(session, user, cast(requests.Box, box), status, overdue_only=overdue)
         if as_json:
-            _echo_json([request_public(r, utcnow()).model_dump(mode="json") for r in found])
+            echo_json([request_public(r, utcnow()).model_dump(mode="json") for r in found])
         else:
             typer.echo(_request_rows(found))
 
@@ -154,9 +158,9 @@ def show_request(request_id: Id, as_user: AsUser) -> None:
 
     Show an access request with its decision history.
     """
-    with _session() as session:
+    with cli_session() as session:
         request = requests.get_request(session, _user(session, as_user), request_id)
-        _echo_json(request_public(request, utcnow()).model_dump(mode="json"))
+        echo_json(request_public(request, utcnow()).model_dump(mode="json"))
 
 
 def _decision(
@@ -188,7 +192,7 @@ def decide(
     unmasked items) or reject with a reason. On an escalated request this is the authority's final decision.
     """
     data = _decision(verdict, reason, item, operation, unmask, conditions, rate_limit, valid_to)
-    with _session() as session:
+    with cli_session() as session:
         user = _user(session, as_user)
         escalated = requests.get_request(session, user, request_id).status == RequestStatus.ESCALATED
         request = (requests.arbitrate if escalated else requests.decide)(session, user, request_id, data)
@@ -202,7 +206,7 @@ def escalate(request_id: Id, as_user: AsUser, reason: Reason) -> None:
 
     Escalate a dispute to the platform authority (either side, with a reason); its decision is final.
     """
-    with _session() as session:
+    with cli_session() as session:
         request = requests.escalate(session, _user(session, as_user), request_id, reason)
         typer.echo(f"request {request.id}: escalated")
 
@@ -218,10 +222,10 @@ def list_grants(
 
     List grants held by our applications, or granted on our resources.
     """
-    with _session() as session:
+    with cli_session() as session:
         found = grants.list_grants(session, _user(session, as_user), cast(grants.Box, box), status)
         if as_json:
-            _echo_json([grant_public(g).model_dump(mode="json") for g in found])
+            echo_json([grant_public(g).model_dump(mode="json") for g in found])
         else:
             typer.echo(_grant_rows(found))
 
@@ -232,14 +236,14 @@ def show_grant(grant_id: Id, as_user: AsUser) -> None:
 
     Show a grant and its history.
     """
-    with _session() as session:
-        _echo_json(
+    with cli_session() as session:
+        echo_json(
             grant_public(grants.get_grant(session, _user(session, as_user), grant_id)).model_dump(mode="json")
         )
 
 
 def _change(grant_id: int, as_user: str, action: grants.Action, reason: str) -> None:
-    with _session() as session:
+    with cli_session() as session:
         grant = grants.change_grant(session, _user(session, as_user), grant_id, action, reason)
         typer.echo(f"grant {grant.id}: {grant.status.value}")
 
@@ -282,7 +286,7 @@ def renew(
 
     Renew a grant with a new last day (the old one is recorded); an expired grant becomes active again.
     """
-    with _session() as session:
+    with cli_session() as session:
         grant = grants.renew_grant(
             session, _user(session, as_user), grant_id, valid_to.date(), reason,
             max_days=get_settings().exchange_grant_max_days,
@@ -296,7 +300,7 @@ def expire() -> None:
 
     Mark active grants past their last day as expired (calls are refused either way).
     """
-    with _session() as session:
+    with cli_session() as session:
         typer.echo(f"expired {len(grants.expire_grants(session))} grant(s)")
 
 
@@ -311,7 +315,7 @@ def file_demand(
 
     File a demand for data nobody has registered: what, why, for which service items.
     """
-    with _session() as session:
+    with cli_session() as session:
         demand = demands.file_demand(
             session,
             _user(session, as_user),
@@ -326,10 +330,10 @@ def list_demands(status: Status = None, overdue: Overdue = False, as_json: AsJso
 
     List data demands with status, responsible department and due date; overdue ones are marked.
     """
-    with _session() as session:
+    with cli_session() as session:
         found = demands.list_demands(session, status, overdue_only=overdue)
         if as_json:
-            _echo_json([demand_public(d, utcnow()).model_dump(mode="json") for d in found])
+            echo_json([demand_public(d, utcnow()).model_dump(mode="json") for d in found])
         else:
             typer.echo(_demand_rows(found))
 
@@ -342,7 +346,7 @@ def assign(
 
     Assign a demand to the responsible department (the authority); due in working days.
     """
-    with _session() as session:
+    with cli_session() as session:
         demand = demands.assign_demand(
             session, _user(session, as_user), demand_id, department,
             deadline_days=get_settings().exchange_demand_deadline_days,
@@ -361,7 +365,7 @@ def answer(
 
     Answer a demand with a registered and published resource, or explain why the data cannot be provided.
     """
-    with _session() as session:
+    with cli_session() as session:
         demand = demands.answer_demand(session, _user(session, as_user), demand_id, resource, reason)
         typer.echo(f"demand {demand.id}: {demand.status.value}")
 
