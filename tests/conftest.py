@@ -91,6 +91,30 @@ def demo_database(backend: str, purpose: str, tmp_path_factory: pytest.TempPathF
             drop_isolated_schema(purpose)
 
 
+def cli_demo_db(purpose: str):  # type: ignore[no-untyped-def]
+    """A module's ``demo_db`` fixture: one demo database per backend for the CLI tests of a module."""
+
+    @pytest.fixture(scope="module", params=BACKENDS)
+    def demo_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+        with demo_database(request.param, purpose, tmp_path_factory) as url:
+            yield url
+
+    return demo_db
+
+
+@contextmanager
+def database_env(monkeypatch: pytest.MonkeyPatch, url: str) -> Iterator[str]:
+    """Point GOVSHARE_DATABASE_URL at ``url`` for a CLI command; settings are cached, so re-read them."""
+    from govshare.core.settings import get_settings
+
+    monkeypatch.setenv("GOVSHARE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        yield url
+    finally:
+        get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """A migrated database of each backend, created once per test session."""

@@ -24,24 +24,19 @@ from govshare.catalog import sheet, sheet_template
 from govshare.cli import app
 from govshare.core.settings import get_settings
 from govshare.demo.seed import department_code
-from tests.conftest import BACKENDS, demo_database
+from tests.conftest import cli_demo_db, database_env
 
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def demo_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with demo_database(request.param, "cli", tmp_path_factory) as url:
-        yield url
+demo_db = cli_demo_db("cli")
 
 
 @pytest.fixture(autouse=True)
 def database(demo_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point GOVSHARE_DATABASE_URL at the demo database; settings are cached, so re-read them."""
-    monkeypatch.setenv("GOVSHARE_DATABASE_URL", demo_db)
-    get_settings.cache_clear()
-    yield demo_db
-    get_settings.cache_clear()
+    with database_env(monkeypatch, demo_db):
+        yield demo_db
 
 
 def govshare(*args: str | Path):

@@ -16,27 +16,21 @@ from typer.testing import CliRunner
 
 from govshare.cli import app
 from govshare.core.db import make_engine, make_session_factory
-from govshare.core.settings import get_settings
 from govshare.data.models import Batch, Change, Record
-from tests.conftest import BACKENDS, demo_database
+from tests.conftest import cli_demo_db, database_env
 from tests.integration.test_data_load import pid
 
 runner = CliRunner()
 POPULATION = "101/000001"  # 人口基础信息 in the demo, provided by police_officer's department
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def demo_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with demo_database(request.param, "datacli", tmp_path_factory) as url:
-        yield url
+demo_db = cli_demo_db("datacli")
 
 
 @pytest.fixture
 def database(demo_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("GOVSHARE_DATABASE_URL", demo_db)
-    get_settings.cache_clear()
-    yield demo_db
-    get_settings.cache_clear()
+    with database_env(monkeypatch, demo_db):
+        yield demo_db
     engine = make_engine(demo_db)
     with engine.begin() as conn:  # leave the module's demo database as it was
         for table in (

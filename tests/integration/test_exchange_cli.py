@@ -14,27 +14,21 @@ from typer.testing import CliRunner
 from govshare.cli import app
 from govshare.core.db import make_engine
 from govshare.core.errors import Unauthenticated
-from govshare.core.settings import get_settings
 from govshare.exchange import cli as exchange_cli
 from govshare.exchange import service
-from tests.conftest import BACKENDS, demo_database
+from tests.conftest import cli_demo_db, database_env
 
 runner = CliRunner()
 COMMANDS = [*exchange_cli.app.registered_commands, *exchange_cli.apps.registered_commands]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def demo_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with demo_database(request.param, "exchange_cli", tmp_path_factory) as url:
-        yield url
+demo_db = cli_demo_db("exchange_cli")
 
 
 @pytest.fixture(autouse=True)
 def database(demo_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("GOVSHARE_DATABASE_URL", demo_db)
-    get_settings.cache_clear()
-    yield demo_db
-    get_settings.cache_clear()
+    with database_env(monkeypatch, demo_db):
+        yield demo_db
 
 
 def govshare(*args: str):
