@@ -8,7 +8,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from govshare.auth.models import Department, User, _enum
@@ -353,3 +353,13 @@ class DataDemand(Base):
     def is_overdue(self, now: datetime) -> bool:
         """Assigned and unanswered past the end of its last working day."""
         return self.status == DemandStatus.ASSIGNED and self.due_at is not None and now > self.due_at
+
+
+class Generation(Base):
+    """The stamp the data API's caches are valid for (one row, id 1): triggers set a new random value
+    whenever an application, signing key, grant, resource, item or department changes (migration 0008)."""
+
+    __tablename__ = "exchange_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    stamp: Mapped[int] = mapped_column(BigInteger)
