@@ -21,6 +21,7 @@ appends to one chain are as serial as their transactions: keep the work after ``
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -102,12 +103,12 @@ def _checked(entry: AuditEntry) -> AuditEntry:
     return replace(entry, **cut) if cut else entry
 
 
-def _advance_head(session: Session, chain: str) -> tuple[int, str]:
-    """Take the next seq under the head row's lock; returns (seq, prev_hash)."""
+def _advance_head(session: Session, chain: str, count: int = 1) -> tuple[int, str]:
+    """Take the next ``count`` seqs under the head row's lock; returns (the first, its prev_hash)."""
     bump = (
         update(AuditChainHead)
         .where(AuditChainHead.chain == chain)
-        .values(last_seq=AuditChainHead.last_seq + 1)
+        .values(last_seq=AuditChainHead.last_seq + count)
         .returning(AuditChainHead.last_seq, AuditChainHead.last_hash)
         .execution_options(synchronize_session=False)
     )
@@ -121,7 +122,7 @@ def _advance_head(session: Session, chain: str) -> tuple[int, str]:
         except IntegrityError:
             pass
         row = session.execute(bump).one()
-    return int(row.last_seq), str(row.last_hash)
+    return int(row.last_seq) - count + 1, str(row.last_hash)
 
 
 def record(
@@ -132,29 +133,46 @@ def record(
     Every ``audit_checkpoint_every``-th event also gets a signed checkpoint. ``settings`` default to the
     process settings; pass the app's when you hold them.
     """
+    return record_many(session, [entry], settings, chain=chain)[0]
+
+
+def record_many(
+    session: Session, entries: Sequence[AuditEntry], settings: Settings | None = None, *,
+    chain: str = MAIN_CHAIN,
+) -> list[int]:  # fmt: skip
+    """Append ``entries`` in this order, in the caller's transaction, with one head update for all of
+    them (the group commit of ``govshare.audit.group_commit``); returns their seqs."""
     settings = settings or get_settings()
-    entry = _checked(entry)
-    seq, prev_hash = _advance_head(session, chain)
-    values: dict[str, Any] = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
-    values.update(chain=chain, seq=seq, prev_hash=prev_hash, occurred_at=entry.occurred_at or utcnow(),
-                  items=list(entry.items))  # fmt: skip
-    values["hash"] = canon.event_hash(values)
-    session.execute(insert(AuditEvent).values(**values))
+    checked = [_checked(entry) for entry in entries]
+    first, prev_hash = _advance_head(session, chain, len(checked))
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for seq, entry in enumerate(checked, start=first):
+        values: dict[str, Any] = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
+        values.update(chain=chain, seq=seq, prev_hash=prev_hash, occurred_at=entry.occurred_at or now,
+                      items=list(entry.items))  # fmt: skip
+        values["hash"] = prev_hash = canon.event_hash(values)
+        rows.append(values)
+    session.execute(insert(AuditEvent), rows)
     session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.chain == chain)
-        .values(last_hash=values["hash"])
+        .values(last_hash=prev_hash)
         .execution_options(synchronize_session=False)
     )
-    if seq % settings.audit_checkpoint_every == 0:
-        try:
-            _sign(session, settings, chain, seq, values["hash"])
-        except (
-            DomainError,
-            IntegrityError,
-        ):  # never fail the audited call over a checkpoint; the next one covers it
-            log.exception("audit checkpoint at seq %s not signed", seq)
-    return seq
+    for values in rows:
+        if values["seq"] % settings.audit_checkpoint_every == 0:
+            try:
+                _sign(session, settings, chain, values["seq"], values["hash"])
+            except (DomainError, IntegrityError):  # never fail the audited call over a checkpoint
+                log.exception("audit checkpoint at seq %s not signed", values["seq"])
+    return [values["seq"] for values in rows]
+
+
+def checked(entry: AuditEntry) -> AuditEntry:
+    """``entry`` as it would be stored, or ValidationFailed: lets a caller that queues entries refuse a
+    bad one at once instead of failing a whole group commit later."""
+    return _checked(entry)
 
 
 def record_refusal(

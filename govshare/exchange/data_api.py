@@ -30,6 +30,7 @@ from govshare.exchange import query
 from govshare.exchange.data_schemas import ProfilePublic, RecordPublic, VerifyPublic
 from govshare.exchange.deps import _oauth2, current_application
 from govshare.exchange.models import Operation
+from govshare.exchange.plane import DataPlane
 from govshare.exchange.ratelimit import RateLimiter, make_limiter
 from govshare.web.deps import SessionDep, SettingsDep
 
@@ -84,34 +85,44 @@ def _header_text(value: str | None) -> str | None:
         return value
 
 
+CaseIdHeader = Annotated[str | None, Header(description="办件编号：本次调用所办的件（必填）")]
+OperatorHeader = Annotated[
+    str | None, Header(description="经办人：操作系统的工作人员账号或姓名（必填，UTF-8）")
+]
+ServiceItemHeader = Annotated[
+    str | None, Header(description="政务服务事项编码；授权绑定了事项时必填，且须在授权范围内")
+]
+RequestIdHeader = Annotated[str | None, Header(description="调用方的请求编号（可选），原样返回并记入日志")]
+
+
+def new_call(
+    request: Request, case_id: str | None, operator: str | None, service_item: str | None,
+    request_id: str | None,
+) -> query.Call:  # fmt: skip
+    """A call as the headers state it; the use case learns the rest."""
+    return query.Call(
+        application=None, case_id=_header_text(case_id), operator=_header_text(operator),
+        service_item=_header_text(service_item), request_id=(request_id or uuid.uuid4().hex)[:64],
+        client_address=request.client.host if request.client else None,
+    )  # fmt: skip
+
+
 def data_call(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     authorization: Annotated[str | None, Depends(_oauth2)],
-    x_case_id: Annotated[str | None, Header(description="办件编号：本次调用所办的件（必填）")] = None,
-    x_operator: Annotated[
-        str | None, Header(description="经办人：操作系统的工作人员账号或姓名（必填，UTF-8）")
-    ] = None,
-    x_service_item: Annotated[
-        str | None, Header(description="政务服务事项编码；授权绑定了事项时必填，且须在授权范围内")
-    ] = None,
-    x_request_id: Annotated[
-        str | None, Header(description="调用方的请求编号（可选），原样返回并记入日志")
-    ] = None,
+    x_case_id: CaseIdHeader = None,
+    x_operator: OperatorHeader = None,
+    x_service_item: ServiceItemHeader = None,
+    x_request_id: RequestIdHeader = None,
 ) -> query.Call:
     """The call as the audit sees it: a refused token is kept, and raised inside the audited use case."""
-    application, error = None, None
+    call = new_call(request, x_case_id, x_operator, x_service_item, x_request_id)
     try:
-        application = current_application(authorization, session, settings).application
+        call.application = current_application(authorization, session, settings).application
     except DomainError as err:
-        error = err
-    call = query.Call(
-        application=application, auth_error=error, case_id=_header_text(x_case_id),
-        operator=_header_text(x_operator), service_item=_header_text(x_service_item),
-        request_id=(x_request_id or uuid.uuid4().hex)[:64],
-        client_address=request.client.host if request.client else None,
-    )  # fmt: skip
+        call.auth_error = err
     request.state.exchange_session, request.state.exchange_call = session, call  # for AuditedRoute
     return call
 
@@ -152,13 +163,15 @@ def _json(call: query.Call, body: Any) -> Response:
 
 
 @router.get(CODE + "/records/{key}", summary="按主键查询记录", responses=_answer(RecordPublic))
-def lookup(
+async def lookup(
     code: str,
     key: str,
-    call: CallDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    rate: LimiterDep,
+    request: Request,
+    authorization: Annotated[str | None, Depends(_oauth2)],
+    x_case_id: CaseIdHeader = None,
+    x_operator: OperatorHeader = None,
+    x_service_item: ServiceItemHeader = None,
+    x_request_id: RequestIdHeader = None,
     items: Annotated[
         list[str] | None, Query(description="只要这些信息项（可重复或以逗号分隔）；须都在授权范围内")
     ] = None,
@@ -168,8 +181,10 @@ def lookup(
     each masked by its rule unless the grant approves it unmasked (`masked` lists those masked), with
     provenance — providing department, last update, version and batch. Needs the `lookup` operation.
     An unknown key answers 404 `record_not_found` (and is audited as a read attempt)."""
+    call = new_call(request, x_case_id, x_operator, x_service_item, x_request_id)
     wanted = [n.strip() for part in items or [] for n in part.split(",") if n.strip()] or None
-    answer = query.lookup(session, settings, rate, call, code, key, wanted)
+    plane: DataPlane = request.app.state.data_plane
+    answer = await plane.lookup(call, authorization, code, key, wanted)
     return _json(call, asdict(answer))
 
 
@@ -298,5 +313,8 @@ async def _rate_limited(request: Request, exc: Exception) -> Response:
 def register(app: FastAPI) -> None:
     """Mount the router, and give the app its one rate limiter (Redis when GOVSHARE_REDIS_URL is set)."""
     app.state.exchange_limiter = make_limiter(app.state.settings.redis_url)
+    app.state.data_plane = DataPlane(
+        app.state.session_factory, app.state.settings, app.state.exchange_limiter
+    )
     app.add_exception_handler(query.RateLimited, _rate_limited)
     app.include_router(router)

@@ -12,9 +12,9 @@ so :func:`check_grant` needs only the newest row, read by the ``ix_exchange_gran
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
@@ -65,6 +65,37 @@ def check_grant(
     app_id = application if isinstance(application, int) else application.id
     resource_id = resource if isinstance(resource, int) else resource.id
     grant = latest_grant(session, app_id, resource_id)
+    evaluate_grant(grant, resource_id, operation, items, service_item, now)
+    assert grant is not None
+    return grant
+
+
+class GrantTerms(Protocol):
+    """What :func:`evaluate_grant` reads of a grant: a ``Grant`` row, or a cached view of one."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def status_reason(self) -> str: ...
+    @property
+    def valid_from(self) -> date: ...
+    @property
+    def valid_to(self) -> date: ...
+    @property
+    def operations(self) -> Sequence[str]: ...
+    @property
+    def items(self) -> Sequence[str]: ...
+    @property
+    def service_items(self) -> Sequence[str] | None: ...
+
+
+def evaluate_grant(
+    grant: GrantTerms | None, resource_id: int, operation: str, items: Iterable[str],
+    service_item: str | None = None, now: datetime | None = None,
+) -> None:  # fmt: skip
+    """The rules of :func:`check_grant` on the newest grant of the pair (None: there is none)."""
     if grant is None:
         raise PermissionDenied(
             "no_grant", "该应用没有此资源的授权，请先提交共享申请", {"resource_id": resource_id}
@@ -99,7 +130,6 @@ def check_grant(
                 f"政务服务事项 {service_item} 不在授权范围内",
                 details | {"service_item": service_item},
             )
-    return grant
 
 
 def latest_grant(session: Session, application_id: int, resource_id: int) -> Grant | None:

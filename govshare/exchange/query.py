@@ -17,18 +17,18 @@ import contextlib
 import functools
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govshare import audit
-from govshare.auth.models import Department
 from govshare.catalog import service as catalog
 from govshare.catalog.models import Item, Resource, ResourceStatus, SubjectKeyType
 from govshare.core import metrics
@@ -39,11 +39,14 @@ from govshare.data import profiles
 from govshare.data.ingest import KEY_SEPARATOR
 from govshare.data.models import Batch, Record
 from govshare.data.normalize import RowNormaliser, compile_row_normaliser
-from govshare.exchange.grants import check_grant, china_today
+from govshare.exchange.grants import check_grant, china_today, evaluate_grant
 from govshare.exchange.masking import mask_record, rule_for
 from govshare.exchange.models import Application, Grant, Operation
 from govshare.exchange.ratelimit import RateLimiter
+from govshare.exchange.views import CACHE, ApplicationView, GrantView, ItemView, Loader, ResourceView
 
+ResourceLike = Resource | ResourceView  # a catalog row, or the data API's cached view of one
+GrantLike = Grant | GrantView
 KEY_PART_SEPARATOR = "|"  # composite keys in a URL: parts in the catalog's key-item order, joined by |
 EXPORT_CHUNK = 2000  # records per database round trip of a bulk export
 _HEADER_LIMITS = {
@@ -73,7 +76,7 @@ class RateLimited(DomainError):
 class Call:
     """One data call as the audit log sees it; the use case fills in what it learns on the way."""
 
-    application: Application | None
+    application: Application | ApplicationView | None
     case_id: str | None
     operator: str | None
     service_item: str | None
@@ -120,20 +123,15 @@ CALL_LATENCY = metrics.histogram(
 )
 
 
-def audit_call(session: Session, settings: Settings, call: Call, refusal: DomainError | None) -> None:
-    """Record ``call`` — answered, or refused with ``refusal``'s code — in the audit log (调用日志).
-
-    The one place every data call is recorded. An answer is appended in the call's own transaction,
-    which the use case then commits before the response goes out; a refusal rolls the call's work back
-    and is appended and committed on its own (``audit.record_refusal``). The subject is stored as its
-    keyed hash only; ``items`` are names, never values.
-    """
+def audit_entry(settings: Settings, call: Call, refusal: DomainError | None) -> audit.AuditEntry:
+    """The audit entry of ``call``: answered, or refused with ``refusal``'s code. The subject is kept as
+    its keyed hash only; ``items`` are names, never values."""
     app = call.application
     kind, key_hash = None, None
     if call.subject is not None:
         kind = call.subject[0]
         key_hash = audit.subject_hash(settings.secret_key.get_secret_value(), *call.subject)
-    entry = audit.AuditEntry(
+    return audit.AuditEntry(
         operation=call.operation, actor_kind=audit.ActorKind.APPLICATION,
         outcome=audit.Outcome.REFUSED if refusal else audit.Outcome.ALLOWED,
         application_id=app.id if app else None, department_id=app.department_id if app else None,
@@ -142,21 +140,41 @@ def audit_call(session: Session, settings: Settings, call: Call, refusal: Domain
         subject_key_hash=key_hash,
         items=tuple(call.items), refusal_code=refusal.code if refusal else None,
         latency_ms=int((time.perf_counter() - call.started) * 1000), request_id=call.request_id,
-        client_address=call.client_address,
+        client_address=call.client_address, occurred_at=utcnow(),
     )  # fmt: skip
-    if refusal is None:
-        audit.record(session, entry, settings)
-    else:
-        audit.record_refusal(session, entry, settings)
+
+
+def count_call(call: Call, refusal: DomainError | None) -> None:
+    """The call in /metrics: by operation, resource, application and outcome, and its latency."""
+    app = call.application
+    outcome = audit.Outcome.REFUSED if refusal else audit.Outcome.ALLOWED
     CALLS.labels(
-        call.operation, call.resource_code or "", str(app.id) if app else "", str(entry.outcome),
+        call.operation, call.resource_code or "", str(app.id) if app else "", str(outcome),
         refusal.code if refusal else "",
     ).inc()  # fmt: skip
     CALL_LATENCY.labels(call.operation).observe(time.perf_counter() - call.started)
 
 
+def audit_call(session: Session, settings: Settings, call: Call, refusal: DomainError | None) -> None:
+    """Record ``call`` — answered, or refused with ``refusal``'s code — in the audit log (调用日志).
+
+    An answer is appended in the call's own transaction, which the use case then commits before the
+    response goes out; a refusal rolls the call's work back and is appended and committed on its own
+    (``audit.record_refusal``). The data API's own path (``govshare.exchange.plane``) sends the same
+    entry through the group commit instead.
+    """
+    entry = audit_entry(settings, call, refusal)
+    if refusal is None:
+        audit.record(session, entry, settings)
+    else:
+        audit.record_refusal(session, entry, settings)
+    count_call(call, refusal)
+
+
 @contextmanager
-def _audited(session: Session, settings: Settings, call: Call, operation: Operation) -> Iterator[Application]:
+def _audited(
+    session: Session, settings: Settings, call: Call, operation: Operation
+) -> Iterator[Application | ApplicationView]:
     """Run a use case as ``call``: headers checked first, every outcome audited, answers committed."""
     call.operation = operation.value
     try:
@@ -196,7 +214,7 @@ def _resource(session: Session, call: Call, code: str) -> Resource:
     return resource
 
 
-def _charge(limiter: RateLimiter, settings: Settings, call: Call, grant: Grant) -> None:
+def _charge(limiter: RateLimiter, settings: Settings, call: Call, grant: GrantLike) -> None:
     """Take one request from the grant's bucket (its own rate, else the platform default)."""
     rate = grant.rate_limit_per_minute or settings.exchange_rate_limit_per_minute
     decision = limiter.acquire(f"grant:{grant.id}", rate)
@@ -217,13 +235,13 @@ def _granted(
     operation: Operation, items: list[str],
 ) -> Grant:  # fmt: skip
     assert call.application is not None
-    grant = check_grant(session, call.application, resource, operation, items, call.service_item or None)
+    grant = check_grant(session, call.application.id, resource, operation, items, call.service_item or None)
     call.purpose = grant.purpose
     _charge(limiter, settings, call, grant)
     return grant
 
 
-def _subject(resource: Resource, key: str) -> tuple[str, str] | None:
+def _subject(resource: ResourceLike, key: str) -> tuple[str, str] | None:
     kind = SubjectKeyType(resource.subject_key_type)  # a plain str on a resource created in this session
     return None if kind == SubjectKeyType.NONE else (kind.value, key)
 
@@ -238,13 +256,13 @@ def _normaliser(subject_key_type: str, items: tuple[tuple[Any, ...], ...], today
     )
 
 
-def normaliser_for(resource: Resource, items: list[Item]) -> RowNormaliser:
+def normaliser_for(resource: ResourceLike, items: Sequence[Item | ItemView]) -> RowNormaliser:
     """How a load of ``resource`` normalises ``items`` (full-width digits, a lower-case x, date layouts)."""
     signature = tuple((i.name, i.data_type, i.length, i.is_key, i.required) for i in items)
     return _normaliser(str(resource.subject_key_type), signature, china_today(utcnow()))
 
 
-def record_key(resource: Resource, key: str) -> str:
+def record_key(resource: ResourceLike, key: str) -> str:
     """The stored key for ``key`` as given in a URL or body: composite parts joined by ``|`` in the
     catalog's key-item order, each normalised as a load normalises it (full-width digits, lower-case x)."""
     keys = [i for i in resource.items if i.is_key]
@@ -264,12 +282,12 @@ def record_key(resource: Resource, key: str) -> str:
     return KEY_SEPARATOR.join(str(values[i.name]) for i in keys)
 
 
-def _ordered(resource: Resource, names: list[str]) -> list[Item]:
+def _ordered(resource: ResourceLike, names: Sequence[str]) -> list[Any]:
     wanted = set(names)
     return [i for i in resource.items if i.name in wanted]
 
 
-def _masked(items: list[Item], unmasked: list[str]) -> list[str]:
+def _masked(items: Sequence[Any], unmasked: Sequence[str]) -> list[str]:
     return [i.name for i in items if i.name not in unmasked and rule_for(i) != "none"]
 
 
@@ -297,33 +315,81 @@ class RecordAnswer:
     provenance: Provenance
 
 
+class RecordRow(NamedTuple):
+    """A current record as a lookup reads it, with the department of the batch that wrote it."""
+
+    data: str
+    version: int
+    valid_from: datetime
+    batch_id: int
+    department_id: int
+
+
+Fetch = Callable[[int, str], RecordRow | None]  # (resource id, stored key) → the record, if any
+
+
+def session_fetch(session: Session) -> Fetch:
+    """Read records through ``session`` (its transaction: what the caller's other reads see)."""
+
+    def fetch(resource_id: int, stored_key: str) -> RecordRow | None:
+        row = session.execute(
+            select(Record.data, Record.version, Record.valid_from, Record.batch_id, Batch.department_id)
+            .join(Batch, Batch.id == Record.batch_id)
+            .where(Record.resource_id == resource_id, Record.record_key == stored_key)
+        ).first()
+        return RecordRow(*row) if row is not None else None
+
+    return fetch
+
+
+def published(loader: Loader, call: Call, code: str) -> ResourceView:
+    """The published resource ``code`` (from the views), or NotFound ``resource_not_found``."""
+    call.resource_code = code.strip()[:64]
+    resource = loader.resource(code)
+    if resource is None:
+        raise NotFound("resource_not_found", f"未找到信息资源 {code}", {"code": code})
+    if resource.status != ResourceStatus.PUBLISHED:
+        raise NotFound("resource_not_found", f"信息资源 {resource.code} 未发布", {"code": resource.code})
+    return resource
+
+
+def answer_lookup(
+    loader: Loader, limiter: RateLimiter, settings: Settings, call: Call, code: str, key: str,
+    items: list[str] | None, fetch: Fetch,
+) -> RecordAnswer:  # fmt: skip
+    """The lookup itself, for an authenticated ``call`` whose case headers were checked: the grant
+    (deny by default), the key, the record, the rate limit, masking. Raises DomainError to refuse."""
+    assert call.application is not None
+    resource = published(loader, call, code)
+    grant = loader.grant(call.application.id, resource.id)
+    evaluate_grant(grant, resource.id, Operation.LOOKUP, items or [], call.service_item or None)
+    assert grant is not None
+    call.purpose = grant.purpose
+    stored_key = record_key(resource, key)
+    call.subject = _subject(resource, stored_key)
+    record = fetch(resource.id, stored_key)
+    _charge(limiter, settings, call, grant)
+    if record is None:
+        raise NotFound("record_not_found", f"资源 {resource.code} 中没有该主键的记录")
+    department_code, department_name = loader.department(record.department_id)
+    chosen = _ordered(resource, list(items or grant.items))
+    values = mask_record(orjson.loads(record.data), chosen, grant.unmasked_items)
+    call.items = list(values)
+    return RecordAnswer(
+        resource.code, resource.name, stored_key.replace(KEY_SEPARATOR, KEY_PART_SEPARATOR), values,
+        _masked([i for i in chosen if i.name in values], grant.unmasked_items),
+        Provenance(department_code, department_name, record.valid_from, record.version, record.batch_id),
+    )  # fmt: skip
+
+
 def lookup(
     session: Session, settings: Settings, limiter: RateLimiter, call: Call, code: str, key: str,
     items: list[str] | None = None,
 ) -> RecordAnswer:  # fmt: skip
     """按主键查询: the record's granted items (or the asked subset of them), masked per the grant."""
     with _audited(session, settings, call, Operation.LOOKUP):
-        resource = _resource(session, call, code)
-        grant = _granted(session, limiter, settings, call, resource, Operation.LOOKUP, items or [])
-        stored_key = record_key(resource, key)
-        call.subject = _subject(resource, stored_key)
-        found = session.execute(
-            select(Record, Department.code, Department.name)
-            .join(Batch, Batch.id == Record.batch_id)
-            .join(Department, Department.id == Batch.department_id)
-            .where(Record.resource_id == resource.id, Record.record_key == stored_key)
-        ).first()
-        if found is None:
-            raise NotFound("record_not_found", f"资源 {resource.code} 中没有该主键的记录")
-        record, department_code, department_name = found
-        chosen = _ordered(resource, items or grant.items)
-        values = mask_record(json.loads(record.data), chosen, grant.unmasked_items)
-        call.items = list(values)
-        answer = RecordAnswer(
-            resource.code, resource.name, stored_key.replace(KEY_SEPARATOR, KEY_PART_SEPARATOR), values,
-            _masked([i for i in chosen if i.name in values], grant.unmasked_items),
-            Provenance(department_code, department_name, record.valid_from, record.version, record.batch_id),
-        )  # fmt: skip
+        loader = Loader(session, CACHE.for_session(session))
+        answer = answer_lookup(loader, limiter, settings, call, code, key, items, session_fetch(session))
     return answer
 
 
@@ -405,7 +471,9 @@ def _profile_grants(session: Session, call: Call, kind: SubjectKeyType) -> dict[
     refusals: list[PermissionDenied] = []
     for resource in profiles.subject_resources(session, kind):
         try:
-            grant = check_grant(session, call.application, resource, Operation.PROFILE, [], call.service_item)
+            grant = check_grant(
+                session, call.application.id, resource, Operation.PROFILE, [], call.service_item
+            )
         except PermissionDenied as refusal:
             refusals.append(refusal)
             continue

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -219,13 +219,31 @@ def application_for_token(
     """The live application behind a bearer token, and the token's claims."""
     claims = tokens.verify(session, settings, token)
     app = session.get(Application, claims["app"])
+    check_token_application(app, claims)
+    assert app is not None
+    return app, claims
+
+
+class TokenHolder(Protocol):
+    """What the token check reads of an application: an ``Application`` row or a cached view of one."""
+
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def token_generation(self) -> int: ...
+
+
+def check_token_application(app: TokenHolder | None, claims: dict[str, Any]) -> None:
+    """The application named by verified ``claims`` still exists, is enabled, and its credentials
+    were not revoked since the token was issued (its ``gen`` claim)."""
     if app is None or app.client_id != claims["sub"]:
         raise Unauthenticated("invalid_token", "访问令牌无效：应用不存在")
     if app.status != ApplicationStatus.ACTIVE:
         raise Unauthenticated("application_disabled", "接入应用已停用，令牌不再有效")
     if app.token_generation != claims["gen"]:
         raise Unauthenticated("credentials_revoked", "应用凭据已吊销，令牌不再有效，请使用新密钥重新获取")
-    return app, claims
 
 
 def rotate_signing_key(session: Session, settings: Settings, actor: User | None) -> SigningKey:

@@ -13,10 +13,11 @@ import base64
 import os
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 from cryptography.exceptions import InvalidTag
@@ -191,12 +192,31 @@ def _invalid(reason: str) -> Unauthenticated:
 
 def verify(session: Session, settings: Settings, token: str) -> dict[str, Any]:
     """The claims of a token signed by a live key, for this platform, not expired; raises otherwise."""
+    return verify_with(
+        settings, token, lambda kid: session.scalar(select(SigningKey).where(SigningKey.kid == kid))
+    )
+
+
+class VerificationKey(Protocol):
+    """What verification reads of a signing key: a ``SigningKey`` row, or a cached view of one."""
+
+    @property
+    def public_key(self) -> str: ...
+    @property
+    def retired_at(self) -> datetime | None: ...
+
+
+def verify_with(
+    settings: Settings, token: str, key_for: Callable[[str], VerificationKey | None]
+) -> dict[str, Any]:
+    """:func:`verify`, with the signing key of a kid from ``key_for`` (a query, or the data API's cache)."""
     try:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.InvalidTokenError as err:
         raise _invalid("格式不正确") from err
-    key = session.scalar(select(SigningKey).where(SigningKey.kid == str(kid), _live(settings)))
-    if key is None:
+    key = key_for(str(kid))
+    oldest = utcnow() - timedelta(seconds=settings.exchange_token_ttl_seconds)
+    if key is None or (key.retired_at is not None and key.retired_at <= oldest):  # the rule of _live
         raise _invalid("签名密钥未知或已停用")
     try:
         return jwt.decode(

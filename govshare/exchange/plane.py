@@ -1,0 +1,201 @@
+"""The data plane: how the HTTP API answers a lookup, with the same rules in far fewer steps.
+
+``query.lookup`` answers through an ORM session: nine statements, the audit append inside the call's
+transaction, a commit per call. That is the reference, and what the CLI and the tests call. The API
+answers the same lookup here:
+
+- the application, its token, the resource and items, the grant and the providing department come
+  from ``views.CACHE`` (valid for one generation stamp, renewed by triggers on any change);
+- one statement reads the stamp and the record together on a connection this process keeps for the
+  purpose (autocommit: the one statement is its own snapshot). If the stamp is not the cached one, or
+  a view is missing, the call is answered again through a session, which reloads the views; a refusal
+  decided on cached views is confirmed against the stamp first, so no call is refused on stale rows;
+- the audit entry goes through the group commit (``audit.group_commit``) and the answer waits until
+  it is durable, without holding the event loop.
+
+Rules are not repeated here: ``query.answer_lookup`` decides both paths, ``grants.evaluate_grant`` the
+grant, ``tokens.verify_with`` the token. Tests and the CLI, which hand the app a session factory bound
+to one connection, always take the session path.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from govshare.audit.group_commit import GroupCommit
+from govshare.core.errors import DomainError, Unauthenticated
+from govshare.core.settings import Settings
+from govshare.exchange import query, tokens
+from govshare.exchange.models import Operation
+from govshare.exchange.ratelimit import RateLimiter
+from govshare.exchange.service import check_token_application
+from govshare.exchange.views import CACHE, ApplicationView, Loader, Stale
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# The stamp and the record in one statement: LEFT JOINs so the stamp comes back with no record too.
+_RECORD_SQL = (
+    "SELECT g.stamp, r.data, r.version, r.valid_from, r.batch_id, b.department_id "
+    "FROM exchange_generation g "
+    "LEFT JOIN data_record r ON r.resource_id = ? AND r.record_key = ? "
+    "LEFT JOIN data_batch b ON b.id = r.batch_id "
+    "WHERE g.id = 1"
+)
+_STAMP_SQL = "SELECT stamp FROM exchange_generation WHERE id = 1"
+
+
+def authenticate(loader: Loader, settings: Settings, authorization: str | None) -> ApplicationView:
+    """The application behind ``Authorization: Bearer <token>``: the token verified once per stamp
+    (then only its expiry), the application checked on every call against the views."""
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated(
+            "missing_access_token",
+            "请携带应用访问令牌：Authorization: Bearer <access_token>（由 POST /api/v1/oauth/token 获取）",
+        )
+    claims = loader.views.tokens.get(token)
+    if claims is None:
+        claims = tokens.verify_with(settings, token, loader.signing_key)
+        loader.remember_token(token, claims)
+    elif claims["exp"] <= time.time():
+        raise Unauthenticated("token_expired", "访问令牌已过期，请重新获取令牌")
+    app = loader.application(int(claims["app"]))
+    check_token_application(app, claims)
+    assert app is not None
+    return app
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, str):  # SQLite keeps DateTime as text, without offset (always UTC here)
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class DataPlane:
+    """One per app (``app.state.data_plane``): the kept connection, the audit writer, the limiter."""
+
+    def __init__(
+        self, session_factory: sessionmaker[Session], settings: Settings, limiter: RateLimiter
+    ) -> None:
+        self.session_factory, self.settings, self.limiter = session_factory, settings, limiter
+        self.audit = GroupCommit(session_factory, settings)
+        bind = session_factory.kw.get("bind")
+        self._engine = bind if isinstance(bind, Engine) else None  # a Connection: tests, one transaction
+        self._proxy: Any = None
+        self.answered = collections.Counter[str]()  # "cached" / "session": how calls were answered
+        self._record_sql = _RECORD_SQL
+        if self._engine is not None and self._engine.dialect.name == "postgresql":
+            self._record_sql = _RECORD_SQL.replace("?", "%s")
+
+    # --- the kept connection ----------------------------------------------------------------------
+
+    def _cursor(self) -> Any:
+        if self._proxy is None:
+            assert self._engine is not None
+            proxy = self._engine.raw_connection()
+            driver = proxy.driver_connection
+            if self._engine.dialect.name == "postgresql":
+                driver.autocommit = True  # type: ignore[union-attr]
+            self._proxy = proxy
+        return self._proxy.driver_connection.cursor()
+
+    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        try:
+            cursor = self._cursor()
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+        except Exception:
+            self.close()  # a broken connection is replaced at the next call
+            raise
+
+    def close(self) -> None:
+        proxy, self._proxy = self._proxy, None
+        if proxy is not None:
+            with contextlib.suppress(Exception):
+                proxy.invalidate()
+
+    def _stamp(self) -> int:
+        return int(self._execute(_STAMP_SQL)[0])
+
+    # --- calls ------------------------------------------------------------------------------------
+
+    async def lookup(
+        self, call: query.Call, authorization: str | None, code: str, key: str, items: list[str] | None
+    ) -> query.RecordAnswer:
+        """按主键查询, as ``query.lookup`` answers it; audited through the group commit."""
+
+        def answer(loader: Loader, fetch: query.Fetch) -> query.RecordAnswer:
+            call.application = authenticate(loader, self.settings, authorization)
+            query._check_headers(call)
+            return query.answer_lookup(loader, self.limiter, self.settings, call, code, key, items, fetch)
+
+        return await self._audited(call, Operation.LOOKUP, answer)
+
+    async def _audited(
+        self, call: query.Call, operation: Operation, answer: Callable[[Loader, query.Fetch], T]
+    ) -> T:
+        call.operation = operation.value
+        try:
+            result = self._answer(call, answer)
+        except DomainError as refusal:
+            call.items = []
+            await self._record(call, refusal)
+            raise
+        except Exception:
+            call.items = []
+            with contextlib.suppress(Exception):
+                await self._record(call, DomainError("internal_error", "服务器内部错误，调用未完成"))
+            raise
+        await self._record(call, None)  # durable before the answer goes out
+        return result
+
+    async def _record(self, call: query.Call, refusal: DomainError | None) -> None:
+        await self.audit.append(query.audit_entry(self.settings, call, refusal))
+        query.count_call(call, refusal)
+
+    def _answer(self, call: query.Call, answer: Callable[[Loader, query.Fetch], T]) -> T:
+        if self._engine is not None:
+            views = CACHE.current
+            try:
+                result = answer(Loader(None, views), self._fetcher(views.stamp))
+                self.answered["cached"] += 1
+                return result
+            except Stale:
+                pass
+            except DomainError:
+                if self._stamp() == views.stamp:
+                    self.answered["cached"] += 1
+                    raise  # decided on the rows the database holds
+            _forget(call)
+        self.answered["session"] += 1
+        with self.session_factory() as session:
+            loader = Loader(session, CACHE.for_session(session))
+            return answer(loader, query.session_fetch(session))
+
+    def _fetcher(self, stamp: int) -> query.Fetch:
+        def fetch(resource_id: int, stored_key: str) -> query.RecordRow | None:
+            row = self._execute(self._record_sql, (resource_id, stored_key))
+            if row is None or int(row[0]) != stamp:
+                raise Stale
+            if row[1] is None:
+                return None
+            return query.RecordRow(row[1], int(row[2]), _aware(row[3]), int(row[4]), int(row[5]))
+
+        return fetch
+
+
+def _forget(call: query.Call) -> None:
+    """Undo what an answer on stale views learned of the call, before it is answered again."""
+    call.application, call.resource_code, call.subject, call.purpose = None, None, None, None
+    call.items, call.rate_headers = [], {}
