@@ -57,6 +57,7 @@ ENTRIES: list[tuple[str, dict[str, Any], str]] = [
                 item("企业名称", searchable=True, is_basic=True),
                 item("市场主体类型", is_basic=True),
                 item("法定代表人", sensitivity=2, is_basic=True),
+                item("法定代表人公民身份号码", sensitivity=3, masking_rule="id_number"),
                 item("住所", is_basic=True),
                 item("成立日期", "D", is_basic=True),
                 item("注册资本", "Y"),

@@ -1,4 +1,6 @@
-"""The embedded demo: departments of a Shenzhen-like city, users for every role, catalog entries.
+"""The embedded demo: departments of a Shenzhen-like city, users for every role, catalog entries, and a
+living exchange on top — synthetic records in the base libraries (`records`), applications, requests,
+grants and demands (`exchange`), and audited data calls (`calls`).
 
 Deterministic and idempotent: running it again adds nothing that is already there.
 """
@@ -14,9 +16,12 @@ from govshare.catalog import negative, service
 from govshare.catalog.models import Resource, ReviewStatus
 from govshare.catalog.schemas import ResourceIn
 from govshare.core.ids import make_credit_code
+from govshare.core.settings import Settings, get_settings
+from govshare.demo import calls, exchange, records, synthetic
 from govshare.demo.catalog_entries import ENTRIES
 
 DEMO_PASSWORD = "govshare-demo"
+DEMO_PEOPLE = 3000  # people in the population library; a quarter as many companies, half as many houses
 
 # key → (name, level, division); codes are valid 统一社会信用代码 built from the key's position.
 DEPARTMENTS: dict[str, tuple[str, str, str]] = {
@@ -104,13 +109,46 @@ def _ensure_catalog(session: Session, users: dict[str, User]) -> int:
     return created
 
 
-def load_demo(session: Session) -> str:
-    """Create what is missing of the demo city; returns a one-paragraph summary for the terminal."""
+def load_demo(
+    session: Session,
+    settings: Settings | None = None,
+    *,
+    people: int = DEMO_PEOPLE,
+    catalog_only: bool = False,
+) -> str:
+    """Create what is missing of the demo city; returns a summary for the terminal.
+
+    ``people`` sizes the synthetic city (the same count gives the same city, and its first people are
+    the same whatever the count); ``catalog_only`` stops after the catalog, as the demo did before it
+    had records and an exchange. ``settings`` (default: the process's) key the audit log's subject
+    hashes, so the server that shows the demo must use the same secret key.
+    """
+    settings = settings or get_settings()
     _ensure_departments(session)
     users = _ensure_users(session)
     created = _ensure_catalog(session, users)
-    return (
-        f"demo ready: {len(DEPARTMENTS)} departments, {len(USERS)} users, {created} new catalog entries.\n"
+    lines = [
+        f"demo ready: {len(DEPARTMENTS)} departments, {len(USERS)} users, {created} new catalog entries.",
         f"sign in as admin / {DEMO_PASSWORD} (platform authority) or police_officer / {DEMO_PASSWORD} "
-        "(data officer of 深圳市公安局)."
+        "(data officer of 深圳市公安局).",
+    ]
+    if catalog_only:
+        return "\n".join(lines)
+    city = synthetic.generate(people)
+    lines += ["records (synthetic):", records.summary(records.load_records(session, users, city))]
+    if exchange.already_seeded(session):
+        lines.append("exchange: applications, requests, grants, demands and calls already there.")
+    else:
+        made = exchange.seed_exchange(session, settings, users)
+        done = calls.make_calls(session, settings, made, city)
+        refused = ", ".join(f"{code} {n}" for code, n in sorted(done.refused.items()))
+        lines.append(
+            f"exchange: {len(made.apps)} applications, {len(made.requests)} access requests, "
+            f"{done.allowed} data calls answered and {sum(done.refused.values())} refused ({refused})."
+        )
+    person = city.featured
+    lines.append(
+        f"citizen access log: sign in as hall_clerk, open /audit/my-data and enter {person.id_number} "
+        f"({person.name}) to see who read this person's data."
     )
+    return "\n".join(lines)
