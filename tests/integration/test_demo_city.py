@@ -5,6 +5,7 @@ finds, and a second load that adds nothing."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -151,3 +152,10 @@ def test_loading_the_demo_again_adds_nothing(session, settings, summary):
     again = load_demo(session, settings, people=PEOPLE)
     assert counts() == before
     assert "already loaded" in again and "already there" in again
+
+
+def test_the_featured_person_is_the_same_in_every_city_size_and_named_by_the_readme():
+    featured = synthetic.generate(PEOPLE).featured
+    assert synthetic.generate(5).featured == featured
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"`{featured.id_number}` ({featured.name}" in readme
