@@ -110,7 +110,7 @@ def prepare(name: str, url: str) -> None:
         engine = make_engine(url)
     upgrade(engine)
     with Session(engine) as session:
-        load_demo(session)
+        load_demo(session, catalog_only=True)
         session.commit()
     engine.dispose()
 
