@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         description="Redis for state shared by several platform processes (rate-limit buckets), e.g. "
         "redis://127.0.0.1:6379/0. Unset: each process keeps its own.",
     )
+    exchange_data_lane: bool = Field(
+        True,
+        description="Answer the data API's lookup (GET …/records/{key}) in a lean ASGI handler in front of "
+        "the web framework's routing and dependency injection (same rules, answers and audit; about half "
+        "the CPU per call). false: every call goes through the framework route.",
+    )
     exchange_rate_limit_per_minute: int = Field(
         600,
         ge=1,

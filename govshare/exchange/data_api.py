@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import asdict
 from datetime import datetime
@@ -29,6 +28,7 @@ from govshare.data.normalize import CHINA_STANDARD_TIME
 from govshare.exchange import query
 from govshare.exchange.data_schemas import ProfilePublic, RecordPublic, VerifyPublic
 from govshare.exchange.deps import _oauth2, current_application
+from govshare.exchange.lane import header_text, wanted_items
 from govshare.exchange.models import Operation
 from govshare.exchange.plane import DataPlane
 from govshare.exchange.ratelimit import RateLimiter, make_limiter
@@ -75,16 +75,6 @@ def _answer(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
     } | REFUSALS
 
 
-def _header_text(value: str | None) -> str | None:
-    """HTTP headers arrive as Latin-1; a UTF-8 operator name (张三) is re-read as UTF-8."""
-    if value is None:
-        return None
-    try:
-        return value.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return value
-
-
 CaseIdHeader = Annotated[str | None, Header(description="办件编号：本次调用所办的件（必填）")]
 OperatorHeader = Annotated[
     str | None, Header(description="经办人：操作系统的工作人员账号或姓名（必填，UTF-8）")
@@ -101,8 +91,8 @@ def new_call(
 ) -> query.Call:  # fmt: skip
     """A call as the headers state it; the use case learns the rest."""
     return query.Call(
-        application=None, case_id=_header_text(case_id), operator=_header_text(operator),
-        service_item=_header_text(service_item), request_id=(request_id or uuid.uuid4().hex)[:64],
+        application=None, case_id=header_text(case_id), operator=header_text(operator),
+        service_item=header_text(service_item), request_id=query.request_id(request_id),
         client_address=request.client.host if request.client else None,
     )  # fmt: skip
 
@@ -154,12 +144,8 @@ CallDep = Annotated[query.Call, Depends(data_call)]
 LimiterDep = Annotated[RateLimiter, Depends(limiter)]
 
 
-def _headers(call: query.Call) -> dict[str, str]:
-    return call.rate_headers | {"X-Request-Id": call.request_id}
-
-
 def _json(call: query.Call, body: Any) -> Response:
-    return Response(orjson.dumps(body), media_type="application/json", headers=_headers(call))
+    return Response(orjson.dumps(body), media_type="application/json", headers=query.answer_headers(call))
 
 
 @router.get(CODE + "/records/{key}", summary="按主键查询记录", responses=_answer(RecordPublic))
@@ -182,10 +168,9 @@ async def lookup(
     provenance — providing department, last update, version and batch. Needs the `lookup` operation.
     An unknown key answers 404 `record_not_found` (and is audited as a read attempt)."""
     call = new_call(request, x_case_id, x_operator, x_service_item, x_request_id)
-    wanted = [n.strip() for part in items or [] for n in part.split(",") if n.strip()] or None
     plane: DataPlane = request.app.state.data_plane
-    answer = await plane.lookup(call, authorization, code, key, wanted)
-    return _json(call, asdict(answer))
+    answer = await plane.lookup(call, authorization, code, key, wanted_items(items or []))
+    return _json(call, answer.to_dict())
 
 
 class VerifyIn(BaseModel):
@@ -298,10 +283,12 @@ def export(
     if format == "csv":
         names = [i.name for i in plan.items]
         return StreamingResponse(
-            _csv_lines(names, chunks()), media_type="text/csv; charset=utf-8", headers=_headers(call)
+            _csv_lines(names, chunks()),
+            media_type="text/csv; charset=utf-8",
+            headers=query.answer_headers(call),
         )
     return StreamingResponse(
-        _ndjson_lines(chunks()), media_type="application/x-ndjson", headers=_headers(call)
+        _ndjson_lines(chunks()), media_type="application/x-ndjson", headers=query.answer_headers(call)
     )
 
 
@@ -318,3 +305,4 @@ def register(app: FastAPI) -> None:
     )
     app.add_exception_handler(query.RateLimited, _rate_limited)
     app.include_router(router)
+    app.state.lookup_route = next(r for r in router.routes if getattr(r, "name", None) == "lookup")

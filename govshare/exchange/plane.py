@@ -89,9 +89,9 @@ class DataPlane:
         self, session_factory: sessionmaker[Session], settings: Settings, limiter: RateLimiter
     ) -> None:
         self.session_factory, self.settings, self.limiter = session_factory, settings, limiter
-        self.audit = GroupCommit(session_factory, settings)
         bind = session_factory.kw.get("bind")
         self._engine = bind if isinstance(bind, Engine) else None  # a Connection: tests, one transaction
+        self.audit = GroupCommit(session_factory, settings, flush_in_thread=self._engine is not None)
         self._proxy: Any = None
         self.answered = collections.Counter[str]()  # "cached" / "session": how calls were answered
         self._record_sql = _RECORD_SQL
@@ -120,6 +120,7 @@ class DataPlane:
             raise
 
     def close(self) -> None:
+        """Give the kept connection back (invalidated: it never returns to the pool)."""
         proxy, self._proxy = self._proxy, None
         if proxy is not None:
             with contextlib.suppress(Exception):

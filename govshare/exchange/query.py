@@ -17,6 +17,7 @@ import contextlib
 import functools
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -90,6 +91,16 @@ class Call:
     purpose: str | None = None  # the grant's purpose (使用用途), shown in the citizen's access log
     rate_headers: dict[str, str] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
+
+
+def request_id(given: str | None) -> str:
+    """The caller's X-Request-Id (cut to 64 characters), or a new one."""
+    return (given or uuid.uuid4().hex)[:64]
+
+
+def answer_headers(call: Call) -> dict[str, str]:
+    """What every answer carries: the rate limit's state and the request id."""
+    return call.rate_headers | {"X-Request-Id": call.request_id}
 
 
 def _check_headers(call: Call) -> None:
@@ -313,6 +324,16 @@ class RecordAnswer:
     values: dict[str, Any]
     masked: list[str]
     provenance: Provenance
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answer as JSON gives it (``dataclasses.asdict``'s result, without its deep copies)."""
+        p = self.provenance
+        return {
+            "resource_code": self.resource_code, "resource_name": self.resource_name, "key": self.key,
+            "values": self.values, "masked": self.masked,
+            "provenance": {"department_code": p.department_code, "department_name": p.department_name,
+                           "updated_at": p.updated_at, "version": p.version, "batch_id": p.batch_id},
+        }  # fmt: skip
 
 
 class RecordRow(NamedTuple):

@@ -12,6 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from govshare import __version__
 from govshare.core.db import make_engine, make_session_factory
 from govshare.core.settings import Settings, get_settings
+from govshare.exchange.lane import DataLane
 from govshare.web import errors
 from govshare.web.limits import BodySizeLimit
 from govshare.web.metrics import MetricsMiddleware
@@ -62,6 +63,7 @@ def create_app(
             "/data/resources/": settings.max_data_upload_bytes,
         },
     )
+    app.add_middleware(DataLane, platform=app)  # the data API's lookup, in front of routing (lane.py)
     app.add_middleware(MetricsMiddleware)  # outermost: counts every answer, the size limit's refusals too
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -74,6 +76,7 @@ def create_app(
     from govshare.exchange import api as exchange_api
     from govshare.exchange import data_api as exchange_data_api
     from govshare.exchange import grants_api
+    from govshare.exchange import search_api as exchange_search_api  # noqa: F401  (GET …/search, on the data router)
     from govshare.exchange.app_pages import router as application_pages
     from govshare.exchange.pages import router as exchange_pages
     from govshare.web import docs, metrics, pages

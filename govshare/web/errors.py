@@ -42,11 +42,18 @@ async def domain_error(request: Request, exc: Exception) -> Response:
 
         return render_error(request, exc.status, exc.code, exc.message)
     headers = None
-    if exc.status == 401 and request.url.path.startswith("/api"):
-        # RFC 6750 §3 / RFC 7235: a 401 names the scheme; a token that was sent but refused is invalid_token.
-        sent = request.headers.get("authorization", "").lower().startswith("bearer ")
-        headers = {"WWW-Authenticate": 'Bearer realm="govshare", error="invalid_token"' if sent else "Bearer"}
+    if request.url.path.startswith("/api"):
+        headers = api_error_headers(exc, request.headers.get("authorization"))
     return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+
+
+def api_error_headers(exc: DomainError, authorization: str | None) -> dict[str, str] | None:
+    """Headers an API refusal carries: a 401 names the scheme (RFC 6750 §3 / RFC 7235), and a token that
+    was sent but refused is ``invalid_token``; a 429 its Retry-After and RateLimit fields."""
+    if exc.status == 401:
+        sent = (authorization or "").lower().startswith("bearer ")
+        return {"WWW-Authenticate": 'Bearer realm="govshare", error="invalid_token"' if sent else "Bearer"}
+    return getattr(exc, "headers", None)
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:

@@ -159,7 +159,44 @@ def test_concurrent_calls_share_commits_and_every_answer_has_its_entry(world: Wo
         assert verify(s).ok
 
 
+@pytest.mark.parametrize(
+    "key, headers",
+    [
+        (pid(1), {}),  # answered
+        (pid(9), {}),  # record_not_found
+        (pid(1), {"X-Case-Id": ""}),  # missing_case_id
+        (pid(1), {"Authorization": "Bearer not-a-token"}),  # invalid_token, with WWW-Authenticate
+        (pid(1), {"Authorization": ""}),  # missing_access_token
+    ],
+)
+def test_the_lane_and_the_framework_route_give_the_same_answer(
+    world: World, key: str, headers: dict[str, str]
+) -> None:
+    settings = world.app.state.settings  # type: ignore[attr-defined]
+    answers = []
+    for lane in (True, False):
+        settings.exchange_data_lane = lane
+        try:
+            response = world.get(key + "?items=姓名,公民身份号码", **headers)
+        finally:
+            settings.exchange_data_lane = True
+        kept = {n: v for n, v in response.headers.items() if n in ("content-type", "www-authenticate")}
+        answers.append(
+            (response.status_code, response.json(), kept, "ratelimit-remaining" in response.headers)
+        )
+    assert answers[0] == answers[1]
+    if answers[0][0] == 200:
+        assert list(answers[0][1]["values"]) == ["公民身份号码", "姓名"]  # catalog order, only those asked
+
+
+def test_lane_calls_are_counted_under_the_route_template(world: World) -> None:
+    world.get(pid(1))
+    metrics = world.client.get("/metrics").text
+    assert 'route="/api/v1/exchange/data/resources/{code:path}/records/{key}"' in metrics
+
+
 def test_revoked_credentials_refuse_the_next_call(world: World) -> None:
+    """Runs last: the module's application has no valid token afterwards."""
     assert world.get(pid(3)).status_code == 200
     with world.session() as s:
         service.revoke_credentials(s, world.city.market_officer, world.application.id, "密钥泄露")
