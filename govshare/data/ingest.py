@@ -23,6 +23,7 @@ from sqlalchemy import Connection, insert
 from sqlalchemy.orm import Session
 
 from govshare.core.types import UTCDateTime, utcnow
+from govshare.data import search_index
 from govshare.data.models import (
     Batch,
     ItemQuality,
@@ -160,6 +161,7 @@ class BatchWriter:
         self.conn.exec_driver_sql(
             f"CREATE TEMPORARY TABLE {self.seen_table} (record_key VARCHAR(255) PRIMARY KEY){on_commit}"
         )
+        self.terms = search_index.TermWriter(self.conn, self.resource_id, self._insert)
 
     # --- rows --------------------------------------------------------------------------------------
 
@@ -305,6 +307,7 @@ class BatchWriter:
                 history.append(self._history(old, deleted=False))
                 changes.append((rid, key, "U", version, batch_id, now))
         self._insert_new(new)
+        self.terms.updated(keyed, existing)
         if updates:
             ph = self.ph
             self.conn.exec_driver_sql(
@@ -331,6 +334,7 @@ class BatchWriter:
             )
             tail = f"\tI\t1\t{batch_id}\t{_copy_datetime(now)}\n"
             self._copy("data_change", _CHANGE_COLUMNS, [head + _copy_str(k) + tail for k, _ in new])
+            self.terms.inserted(new)
             return
         last = self.conn.exec_driver_sql(
             f"INSERT INTO data_record ({_RECORD_COLUMNS}) "
@@ -344,6 +348,7 @@ class BatchWriter:
             "valid_from FROM data_record WHERE id BETWEEN ? AND ? ORDER BY id",
             (last - len(new) + 1, last),
         )
+        self.terms.inserted(new, rowids=(last - len(new) + 1, last))
 
     def delete_keys(self, keyed: list[tuple[int, str, str]]) -> None:
         keyed = self._take_new_keys(keyed, upsert=False)
@@ -375,6 +380,7 @@ class BatchWriter:
         ids = [r[0] for r in rows]
         in_ids, params = self._in(ids)
         self.conn.exec_driver_sql(f"DELETE FROM data_record WHERE id {in_ids}", params)
+        self.terms.deleted(rows)
         self._log(
             [self._history(r, deleted=True) for r in rows],
             [(rid, r[1], "D", r[3] + 1, batch_id, now) for r in rows],

@@ -159,3 +159,39 @@ class ItemQuality(Base):
     total: Mapped[int] = mapped_column(Integer)
     non_empty: Mapped[int] = mapped_column(Integer)
     valid: Mapped[int] = mapped_column(Integer)
+
+
+# Search terms compare byte by byte too, as record keys do (equality is all a search asks of them).
+TermItem = String(50).with_variant(String(50, collation="C"), "postgresql")
+TermValue = String(200).with_variant(String(200, collation="C"), "postgresql")
+
+
+class SearchTerm(Base):
+    """检索词: one value of a searchable item in one current record, what the exchange's search reads.
+
+    The primary key is the search: equal (resource, item, value), then the records in key order, so a
+    page of matches is one index range read. Written only by ``govshare.data.search_index`` in the
+    load's own transaction, for every searchable item but a lone key item (``data_record``'s key index
+    already serves that one). ``value`` holds the first 200 characters; longer values are compared in
+    full against the record. No foreign keys, as on the other row-per-record tables; on SQLite a
+    WITHOUT ROWID table, so a term is one B-tree entry, not a row and an index entry.
+    """
+
+    __tablename__ = "data_search_term"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    resource_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    item: Mapped[str] = mapped_column(TermItem, primary_key=True)
+    value: Mapped[str] = mapped_column(TermValue, primary_key=True)
+    record_key: Mapped[str] = mapped_column(RecordKey, primary_key=True)
+
+
+class SearchIndexedItem(Base):
+    """A searchable item whose terms are complete: built from every current record of its resource."""
+
+    __tablename__ = "data_search_item"
+
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_resource.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    item: Mapped[str] = mapped_column(String(50), primary_key=True)
