@@ -20,6 +20,7 @@ to one connection, always take the session path.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import logging
@@ -48,6 +49,15 @@ _RECORD_SQL = (
     "SELECT g.stamp, r.data, r.version, r.valid_from, r.batch_id, b.department_id "
     "FROM exchange_generation g "
     "LEFT JOIN data_record r ON r.resource_id = ? AND r.record_key = ? "
+    "LEFT JOIN data_batch b ON b.id = r.batch_id "
+    "WHERE g.id = 1"
+)
+# PostgreSQL: the records of every lookup that arrived together, in one round trip (see _read).
+_RECORDS_SQL_PG = (
+    "SELECT g.stamp, k.ord, r.data, r.version, r.valid_from, r.batch_id, b.department_id "
+    "FROM exchange_generation g "
+    "CROSS JOIN unnest(%s::bigint[], %s::text[]) WITH ORDINALITY AS k(resource_id, record_key, ord) "
+    'LEFT JOIN data_record r ON r.resource_id = k.resource_id AND r.record_key = k.record_key COLLATE "C" '
     "LEFT JOIN data_batch b ON b.id = r.batch_id "
     "WHERE g.id = 1"
 )
@@ -91,12 +101,16 @@ class DataPlane:
         self.session_factory, self.settings, self.limiter = session_factory, settings, limiter
         bind = session_factory.kw.get("bind")
         self._engine = bind if isinstance(bind, Engine) else None  # a Connection: tests, one transaction
-        self.audit = GroupCommit(session_factory, settings, flush_in_thread=self._engine is not None)
+        remote = self._engine is not None and self._engine.dialect.name != "sqlite"
+        self.audit = GroupCommit(
+            session_factory, settings, flush_in_thread=self._engine is not None, statements_in_thread=remote
+        )
         self._proxy: Any = None
         self.answered = collections.Counter[str]()  # "cached" / "session": how calls were answered
-        self._record_sql = _RECORD_SQL
+        self._record_sql = _RECORD_SQL  # SQLite: one statement per lookup; PostgreSQL: batches
         if self._engine is not None and self._engine.dialect.name == "postgresql":
-            self._record_sql = _RECORD_SQL.replace("?", "%s")
+            self._record_sql = _RECORDS_SQL_PG
+        self._reads: list[tuple[int, str, asyncio.Future[tuple[int, query.RecordRow | None]]]] = []
 
     # --- the kept connection ----------------------------------------------------------------------
 
@@ -136,19 +150,19 @@ class DataPlane:
     ) -> query.RecordAnswer:
         """按主键查询, as ``query.lookup`` answers it; audited through the group commit."""
 
-        def answer(loader: Loader, fetch: query.Fetch) -> query.RecordAnswer:
+        def plan(loader: Loader) -> query.LookupPlan:
             call.application = authenticate(loader, self.settings, authorization)
             query._check_headers(call)
-            return query.answer_lookup(loader, self.limiter, self.settings, call, code, key, items, fetch)
+            return query.plan_lookup(loader, call, code, key, items)
 
-        return await self._audited(call, Operation.LOOKUP, answer)
+        def finish(
+            loader: Loader, planned: query.LookupPlan, record: query.RecordRow | None
+        ) -> query.RecordAnswer:
+            return query.finish_lookup(loader, self.limiter, self.settings, call, planned, record)
 
-    async def _audited(
-        self, call: query.Call, operation: Operation, answer: Callable[[Loader, query.Fetch], T]
-    ) -> T:
-        call.operation = operation.value
+        call.operation = Operation.LOOKUP.value
         try:
-            result = self._answer(call, answer)
+            result = await self._answer(call, plan, finish)
         except DomainError as refusal:
             call.items = []
             await self._record(call, refusal)
@@ -165,11 +179,19 @@ class DataPlane:
         await self.audit.append(query.audit_entry(self.settings, call, refusal))
         query.count_call(call, refusal)
 
-    def _answer(self, call: query.Call, answer: Callable[[Loader, query.Fetch], T]) -> T:
+    async def _answer(
+        self, call: query.Call, plan: Callable[[Loader], query.LookupPlan],
+        finish: Callable[[Loader, query.LookupPlan, query.RecordRow | None], T],
+    ) -> T:  # fmt: skip
         if self._engine is not None:
             views = CACHE.current
+            loader = Loader(None, views)
             try:
-                result = answer(Loader(None, views), self._fetcher(views.stamp))
+                planned = plan(loader)
+                stamp, record = await self._read(planned.resource.id, planned.stored_key)
+                if stamp != views.stamp:
+                    raise Stale
+                result = finish(loader, planned, record)
                 self.answered["cached"] += 1
                 return result
             except Stale:
@@ -182,18 +204,47 @@ class DataPlane:
         self.answered["session"] += 1
         with self.session_factory() as session:
             loader = Loader(session, CACHE.for_session(session))
-            return answer(loader, query.session_fetch(session))
+            planned = plan(loader)
+            record = query.session_fetch(session)(planned.resource.id, planned.stored_key)
+            return finish(loader, planned, record)
 
-    def _fetcher(self, stamp: int) -> query.Fetch:
-        def fetch(resource_id: int, stored_key: str) -> query.RecordRow | None:
-            row = self._execute(self._record_sql, (resource_id, stored_key))
-            if row is None or int(row[0]) != stamp:
-                raise Stale
-            if row[1] is None:
-                return None
-            return query.RecordRow(row[1], int(row[2]), _aware(row[3]), int(row[4]), int(row[5]))
+    # --- reading records --------------------------------------------------------------------------
 
-        return fetch
+    async def _read(self, resource_id: int, stored_key: str) -> tuple[int, query.RecordRow | None]:
+        """(the stamp, the record) in one statement. SQLite answers in microseconds on this thread;
+        PostgreSQL is a round trip, so the lookups that arrive together wait for one statement that
+        reads all their records (a batch per turn of the event loop, like the audit's group commit)."""
+        if self._record_sql is _RECORD_SQL:
+            return _record_row(self._execute(_RECORD_SQL, (resource_id, stored_key)))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[int, query.RecordRow | None]] = loop.create_future()
+        self._reads.append((resource_id, stored_key, future))
+        if len(self._reads) == 1:
+            loop.call_soon(self._read_batch)
+        return await future
+
+    def _read_batch(self) -> None:
+        batch, self._reads = self._reads, []
+        try:
+            cursor = self._cursor()
+            cursor.execute(_RECORDS_SQL_PG, ([r for r, _, _ in batch], [k for _, k, _ in batch]))
+            rows = {int(row[1]): row for row in cursor.fetchall()}
+        except Exception as err:
+            self.close()
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(err)
+            return
+        for ord_, (_, _, future) in enumerate(batch, start=1):
+            if not future.done():
+                row = rows[ord_]
+                future.set_result(_record_row((row[0], *row[2:])))
+
+
+def _record_row(row: Any) -> tuple[int, query.RecordRow | None]:
+    if row[1] is None:
+        return int(row[0]), None
+    return int(row[0]), query.RecordRow(row[1], int(row[2]), _aware(row[3]), int(row[4]), int(row[5]))
 
 
 def _forget(call: query.Call) -> None:

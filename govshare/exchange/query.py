@@ -374,12 +374,19 @@ def published(loader: Loader, call: Call, code: str) -> ResourceView:
     return resource
 
 
-def answer_lookup(
-    loader: Loader, limiter: RateLimiter, settings: Settings, call: Call, code: str, key: str,
-    items: list[str] | None, fetch: Fetch,
-) -> RecordAnswer:  # fmt: skip
-    """The lookup itself, for an authenticated ``call`` whose case headers were checked: the grant
-    (deny by default), the key, the record, the rate limit, masking. Raises DomainError to refuse."""
+@dataclass(frozen=True)
+class LookupPlan:
+    """A lookup that passed its checks: what to read, and what to answer with."""
+
+    resource: ResourceView
+    grant: GrantView
+    stored_key: str
+    items: list[str] | None
+
+
+def plan_lookup(loader: Loader, call: Call, code: str, key: str, items: list[str] | None) -> LookupPlan:
+    """The checks of a lookup, for an authenticated ``call`` whose case headers were checked: the
+    resource, the grant (deny by default) and the key. Raises DomainError to refuse."""
     assert call.application is not None
     resource = published(loader, call, code)
     grant = loader.grant(call.application.id, resource.id)
@@ -388,19 +395,37 @@ def answer_lookup(
     call.purpose = grant.purpose
     stored_key = record_key(resource, key)
     call.subject = _subject(resource, stored_key)
-    record = fetch(resource.id, stored_key)
+    return LookupPlan(resource, grant, stored_key, items)
+
+
+def finish_lookup(
+    loader: Loader, limiter: RateLimiter, settings: Settings, call: Call, plan: LookupPlan,
+    record: RecordRow | None,
+) -> RecordAnswer:  # fmt: skip
+    """The rest of a lookup once its record is read: the rate limit, then the masked answer."""
+    resource, grant = plan.resource, plan.grant
     _charge(limiter, settings, call, grant)
     if record is None:
         raise NotFound("record_not_found", f"资源 {resource.code} 中没有该主键的记录")
     department_code, department_name = loader.department(record.department_id)
-    chosen = _ordered(resource, list(items or grant.items))
+    chosen = _ordered(resource, list(plan.items or grant.items))
     values = mask_record(orjson.loads(record.data), chosen, grant.unmasked_items)
     call.items = list(values)
     return RecordAnswer(
-        resource.code, resource.name, stored_key.replace(KEY_SEPARATOR, KEY_PART_SEPARATOR), values,
+        resource.code, resource.name, plan.stored_key.replace(KEY_SEPARATOR, KEY_PART_SEPARATOR), values,
         _masked([i for i in chosen if i.name in values], grant.unmasked_items),
         Provenance(department_code, department_name, record.valid_from, record.version, record.batch_id),
     )  # fmt: skip
+
+
+def answer_lookup(
+    loader: Loader, limiter: RateLimiter, settings: Settings, call: Call, code: str, key: str,
+    items: list[str] | None, fetch: Fetch,
+) -> RecordAnswer:  # fmt: skip
+    """The whole lookup with ``fetch`` reading the record: :func:`plan_lookup`, then
+    :func:`finish_lookup`."""
+    plan = plan_lookup(loader, call, code, key, items)
+    return finish_lookup(loader, limiter, settings, call, plan, fetch(plan.resource.id, plan.stored_key))
 
 
 def lookup(
