@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from govshare.audit import chain as canon
+from govshare.audit import rows as audit_rows
 from govshare.audit.chain import AuditEntry
 from govshare.audit.models import (
     GENESIS_HASH,
@@ -40,7 +41,6 @@ from govshare.audit.models import (
     ActorKind,
     AuditChainHead,
     AuditCheckpoint,
-    AuditEvent,
     AuditOperation,
     AuditSigningKey,
     Outcome,
@@ -144,7 +144,8 @@ def record_many(
     them (the group commit of ``govshare.audit.group_commit``); returns their seqs."""
     settings = settings or get_settings()
     checked = [_checked(entry) for entry in entries]
-    first, prev_hash = _advance_head(session, chain, len(checked))
+    head = audit_rows.advance_head(session, chain, len(checked))
+    first, prev_hash = head if head is not None else _advance_head(session, chain, len(checked))
     now = utcnow()
     rows: list[dict[str, Any]] = []
     for seq, entry in enumerate(checked, start=first):
@@ -153,13 +154,7 @@ def record_many(
                       items=list(entry.items))  # fmt: skip
         values["hash"] = prev_hash = canon.event_hash(values)
         rows.append(values)
-    session.execute(insert(AuditEvent), rows)
-    session.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.chain == chain)
-        .values(last_hash=prev_hash)
-        .execution_options(synchronize_session=False)
-    )
+    audit_rows.insert_events(session, rows, prev_hash)
     for values in rows:
         if values["seq"] % settings.audit_checkpoint_every == 0:
             try:

@@ -249,3 +249,26 @@ def test_the_database_refuses_to_change_or_remove_log_rows(session: Session, cha
         with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
             session.execute(statement)
     assert verify.verify(session).ok
+
+
+def test_a_batch_written_through_the_driver_reads_back_as_the_orm_would_store_it(session: Session):
+    """audit.rows writes the columns itself: every column of the table, the times and item lists read
+    back through the ORM unchanged, and the documented hash recomputes from what was stored."""
+    from govshare.audit import rows
+
+    assert set(rows.COLUMNS) == {c.name for c in AuditEvent.__table__.columns}
+    entries = [
+        service.system_entry("lookup", operator=f"窗口{n}", items=("姓名", 'quote"back\\slash'), latency_ms=n)
+        for n in range(3)
+    ]
+    seqs = service.record_many(session, entries, audit_settings())
+    assert seqs == list(range(seqs[0], seqs[0] + 3))
+    stored = list(
+        session.scalars(select(AuditEvent).where(AuditEvent.seq.in_(seqs)).order_by(AuditEvent.seq))
+    )
+    assert [e.items for e in stored] == [["姓名", 'quote"back\\slash']] * 3
+    assert [e.operator for e in stored] == ["窗口0", "窗口1", "窗口2"]
+    assert all(e.occurred_at.tzinfo is not None for e in stored)
+    assert [documented_hash(e) for e in stored] == [e.hash for e in stored]
+    assert stored[1].prev_hash == stored[0].hash and stored[2].prev_hash == stored[1].hash
+    assert session.get(AuditChainHead, stored[0].chain).last_hash == stored[2].hash
