@@ -117,7 +117,7 @@ def serve(
 
         upgrade(_engine())
     typer.echo(f"govshare serving on http://{host}:{port}/")
-    uvicorn.run("govshare.web.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run("govshare.web.app:serving_app", factory=True, host=host, port=port, workers=workers)
 
 
 @app.command()

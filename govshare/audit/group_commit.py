@@ -87,7 +87,7 @@ class GroupCommit:
     def _append(self, entries: list[AuditEntry], commit: bool) -> tuple[Session, list[int]]:
         session = self._session_factory()
         try:
-            seqs = service.record_many(session, entries, self._settings)
+            seqs = service.record_many(session, entries, self._settings, prechecked=True)
             if commit:
                 session.commit()
         except BaseException:

@@ -138,12 +138,13 @@ def record(
 
 def record_many(
     session: Session, entries: Sequence[AuditEntry], settings: Settings | None = None, *,
-    chain: str = MAIN_CHAIN,
+    chain: str = MAIN_CHAIN, prechecked: bool = False,
 ) -> list[int]:  # fmt: skip
     """Append ``entries`` in this order, in the caller's transaction, with one head update for all of
-    them (the group commit of ``govshare.audit.group_commit``); returns their seqs."""
+    them (the group commit of ``govshare.audit.group_commit``); returns their seqs. ``prechecked``:
+    every entry already came from :func:`checked`."""
     settings = settings or get_settings()
-    checked = [_checked(entry) for entry in entries]
+    checked = list(entries) if prechecked else [_checked(entry) for entry in entries]
     head = audit_rows.advance_head(session, chain, len(checked))
     first, prev_hash = head if head is not None else _advance_head(session, chain, len(checked))
     now = utcnow()

@@ -134,7 +134,8 @@ class DataPlane:
             raise
 
     def close(self) -> None:
-        """Give the kept connection back (invalidated: it never returns to the pool)."""
+        """Give the kept connection back (invalidated: it never returns to the pool); stop the writer."""
+        self.audit.close()
         proxy, self._proxy = self._proxy, None
         if proxy is not None:
             with contextlib.suppress(Exception):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -30,7 +34,9 @@ Authenticate with `POST /api/v1/auth/token` and send `Authorization: Bearer <tok
 
 
 def create_app(
-    settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None
+    settings: Settings | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
     """Build the app. Tests pass their own ``session_factory``; otherwise one is made from settings."""
     settings = settings or get_settings()
@@ -42,6 +48,7 @@ def create_app(
         description=DESCRIPTION,
         docs_url=None,  # served by web/docs.py from local assets, never a CDN
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.session_factory = session_factory
@@ -97,3 +104,26 @@ def create_app(
     docs.register(app)
     pages.register(app)
     return app
+
+
+@asynccontextmanager
+async def _serving(app: FastAPI) -> AsyncIterator[None]:
+    """A server process's life: tuned for answering once everything is loaded, tidied at the end.
+
+    ``gc.freeze()``: the objects of the loaded app (routes, templates, metadata, caches) move out of the
+    collector's generations, so a full collection no longer walks them in the middle of a request —
+    such pauses showed as the data API's slowest answers. A 1 ms switch interval: the audit commit
+    thread gets the GIL back within 1 ms of its disk flush instead of Python's default 5 ms, which
+    every answer of its batch would wait for."""
+    gc.collect()
+    gc.freeze()
+    sys.setswitchinterval(0.001)
+    try:
+        yield
+    finally:
+        app.state.data_plane.close()
+
+
+def serving_app() -> FastAPI:
+    """The app as ``govshare serve`` runs it in each worker process (uvicorn's factory)."""
+    return create_app(lifespan=_serving)
