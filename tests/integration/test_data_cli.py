@@ -34,6 +34,8 @@ def database(demo_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     engine = make_engine(demo_db)
     with engine.begin() as conn:  # leave the module's demo database as it was
         for table in (
+            "data_search_term",
+            "data_search_item",
             "data_change",
             "data_record_history",
             "data_record",
