@@ -14,15 +14,18 @@ dropped, which are then recreated from the model; then ``ANALYZE`` (PostgreSQL `
 Then, per backend, each measurement in a child process of its own:
 
 * verify: the real CLI, ``govshare audit verify --json`` (default workers), wall time and the peak RSS
-  of the largest process of its tree; also with ``--workers 1`` (the sequential walk);
-* read (baseline): every row of the verify's SELECT (same columns, same order, same driver, streamed
-  with fetchmany), no hashing;
-* hash (baseline, no database): the verify's canonical serialisation + SHA-256 + comparison over
-  rows already in memory (min(N, 500k) rows read first, untimed), and, for contrast, the specification's
-  ``chain.event_hash`` over the same rows as dicts, and the documented json.dumps recipe
-  (``chain.canonical_event``).
+  of the largest process of its tree; also with ``--workers 1`` (the sequential walk), and with
+  ``--before DIR`` the CLI of an older checkout (``DIR/govshare``, e.g. from ``git archive``) on the
+  same database;
+* read (baseline): every row's hashed columns (23 values, the exact reader ``verify_rows.fetch_rows``:
+  same driver, streamed with fetchmany), no hashing; on SQLite also the rows of the SQLite reader's
+  query (``verify_sqlite.fast_sql``: SQLite writes each row's JSON), no hashing;
+* hash (baseline, no database): the exact reader's canonical serialisation + SHA-256 + comparison over
+  rows already in memory (min(N, 500k) rows read first, untimed), on SQLite also the SQLite reader's
+  (its JSON rows read first, untimed), and, for contrast, the specification's ``chain.event_hash`` over
+  the same rows as dicts, and the documented json.dumps recipe (``chain.canonical_event``).
 
-    .venv/bin/python benchmarks/audit_verify.py [--entries 10000000] [--backends sqlite,postgresql]
+    .venv/bin/python benchmarks/audit_verify.py [--entries 10000000] [--backends sqlite,postgresql] [--before DIR]
 
 PostgreSQL: database ``govshare_bench_audit`` on --postgres-url's server (created if missing, emptied
 first). SQLite: a file in a temporary directory (or --dir), removed afterwards.
@@ -53,7 +56,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from benchmarks.data_load import prepare  # noqa: E402
 from govshare.audit import chain as canon  # noqa: E402
-from govshare.audit import service, verify  # noqa: E402
+from govshare.audit import service, verify_rows, verify_sqlite  # noqa: E402
 from govshare.audit.models import MAIN_CHAIN, AuditChainHead, AuditEvent  # noqa: E402
 from govshare.core.db import make_engine  # noqa: E402
 from govshare.core.settings import Settings  # noqa: E402
@@ -226,14 +229,21 @@ def build(targets: dict[str, str], n: int, settings: Settings) -> dict[str, floa
 # --- children: one measurement each, reported as one JSON line ------------------------------------
 
 
-def child_read(url: str) -> dict[str, object]:
-    """Every row of the verify's SELECT, streamed through the same driver; no hashing."""
+def child_read(url: str, kind: str) -> dict[str, object]:
+    """Every row, streamed through the same driver, no hashing: ``rows``, the exact reader's 23 values a
+    row; ``sqlite-json``, the SQLite reader's query (seq, links, items and the row's JSON)."""
     engine = make_engine(url)
     raw = engine.raw_connection()
+    conn = raw.driver_connection
     started = time.perf_counter()
     rows = 0
-    for batch in verify.fetch_rows(raw.driver_connection, engine.dialect.name, MAIN_CHAIN, 1, None):
-        rows += len(batch)
+    if kind == "rows":
+        for batch in verify_rows.fetch_rows(conn, engine.dialect.name, MAIN_CHAIN, 1, None):
+            rows += len(batch)
+    else:
+        cursor = conn.execute(verify_sqlite.fast_sql(conn, None), (MAIN_CHAIN, 1))
+        while batch := cursor.fetchmany(verify_rows.FETCH):
+            rows += len(batch)
     seconds = time.perf_counter() - started
     raw.close()
     engine.dispose()
@@ -241,20 +251,36 @@ def child_read(url: str) -> dict[str, object]:
 
 
 def child_hash(url: str) -> dict[str, object]:
-    """The verify's hashing over rows in memory; chain.event_hash over the same rows as dicts; and the
-    documented recipe (json.dumps, chain.canonical_event) over them."""
+    """The exact reader's hashing over rows in memory (SQLite: also the SQLite reader's over its JSON
+    rows); chain.event_hash over the same rows as dicts; and the documented recipe (json.dumps,
+    chain.canonical_event) over them."""
     engine = make_engine(url)
+    dialect = engine.dialect.name
     raw = engine.raw_connection()
+    conn = raw.driver_connection
     rows: list[Any] = []
-    for batch in verify.fetch_rows(raw.driver_connection, engine.dialect.name, MAIN_CHAIN, 1, HASH_SAMPLE):
+    for batch in verify_rows.fetch_rows(conn, dialect, MAIN_CHAIN, 1, HASH_SAMPLE):
         rows.extend(batch)
+    json_rows = (
+        conn.execute(verify_sqlite.fast_sql(conn, HASH_SAMPLE), (MAIN_CHAIN, 1, HASH_SAMPLE)).fetchall()
+        if dialect == "sqlite"
+        else []
+    )
     raw.close()
     engine.dispose()
-    row_hash = verify.row_hasher(engine.dialect.name)
+    result: dict[str, object] = {"rows": len(rows)}
+    if json_rows:
+        hasher = verify_sqlite.Hasher()
+        started = time.perf_counter()
+        hashes = [h for start in range(0, len(json_rows), verify_rows.FETCH)
+                  for h in hasher(json_rows[start : start + verify_rows.FETCH])]  # fmt: skip
+        result["sqlite_json_seconds"] = time.perf_counter() - started
+        assert hashes == [row[2] for row in json_rows]
+    row_hash = verify_rows.row_hasher(dialect)
     started = time.perf_counter()
     bad = sum(row_hash(row) != row[-1] for row in rows)
-    fast = time.perf_counter() - started
-    docs = [verify.row_values(row, engine.dialect.name) for row in rows[: len(rows) // 5]]
+    result["seconds"] = time.perf_counter() - started
+    docs = [verify_rows.row_values(row, dialect) for row in rows[: len(rows) // 5]]
     started = time.perf_counter()
     bad_spec = sum(canon.event_hash(doc) != doc["hash"] for doc in docs)
     spec = time.perf_counter() - started
@@ -262,13 +288,15 @@ def child_hash(url: str) -> dict[str, object]:
     bad_json = sum(hashlib.sha256(canon.canonical_event(doc)).hexdigest() != doc["hash"] for doc in docs)
     stdlib = time.perf_counter() - started
     assert bad == bad_spec == bad_json == 0, (bad, bad_spec, bad_json)
-    return {"rows": len(rows), "seconds": fast, "spec_rows": len(docs), "spec_seconds": spec,
-            "json_seconds": stdlib}  # fmt: skip
+    return result | {"spec_rows": len(docs), "spec_seconds": spec, "json_seconds": stdlib}
 
 
-def child_verify(url: str, workers: int | None) -> dict[str, object]:
-    """The real CLI in a process of its own: wall time and the peak RSS of its largest process."""
+def child_verify(url: str, workers: int | None, before: str | None = None) -> dict[str, object]:
+    """The real CLI in a process of its own (``before``: the govshare package of that directory): wall
+    time and the peak RSS of its largest process."""
     env = os.environ | {"GOVSHARE_DATABASE_URL": url, "GOVSHARE_SECRET_KEY": SECRET}
+    if before:
+        env["PYTHONPATH"] = before
     argv = [GOVSHARE, "audit", "verify", "--json", *(["--workers", str(workers)] if workers else [])]
     started = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -281,9 +309,10 @@ def child_verify(url: str, workers: int | None) -> dict[str, object]:
             "first_problem": report["first_problem"]}  # fmt: skip
 
 
-def measure(kind: str, url: str, workers: int | None = None) -> dict[str, Any]:
+def measure(kind: str, url: str, workers: int | None = None, before: str | None = None) -> dict[str, Any]:
     argv = [sys.executable, __file__, "--child", kind, "--url", url]
     argv += ["--workers", str(workers)] if workers else []
+    argv += ["--before", before] if before else []
     load = os.getloadavg()[0]
     out = subprocess.run(argv, check=True, capture_output=True, text=True)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -299,19 +328,30 @@ def main() -> None:
     parser.add_argument("--dir", help="directory of the SQLite file (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the databases (SQLite: needs --dir)")
     parser.add_argument(
+        "--reuse", action="store_true", help="measure the databases a --keep run of the same --entries left"
+    )
+    parser.add_argument(
         "--sequential",
         default="sqlite,postgresql",
         help="backends to also verify with --workers 1 (default both)",
     )
-    parser.add_argument("--child", choices=["read", "hash", "verify"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--before",
+        help="also time the CLI of an older checkout: a directory holding its govshare package "
+        "(e.g. git archive REV govshare | tar -x -C DIR), with default workers",
+    )
+    parser.add_argument("--child", choices=["read", "read-json", "hash", "verify"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         if args.child == "verify":
-            result = child_verify(args.url, args.workers)
+            result = child_verify(args.url, args.workers, args.before)
         else:
-            result = (child_read if args.child == "read" else child_hash)(args.url)
+            if args.child == "hash":
+                result = child_hash(args.url)
+            else:
+                result = child_read(args.url, "rows" if args.child == "read" else "sqlite-json")
             result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return
@@ -320,20 +360,25 @@ def main() -> None:
     print(f"# {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; entries={n:,}")
     settings = Settings(environment="test", secret_key=SECRET)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
-        base = Path(args.dir) if args.keep and args.dir else Path(tmp)
+        base = Path(args.dir) if (args.keep or args.reuse) and args.dir else Path(tmp)
         urls = {
             name: f"sqlite:///{base}/audit_bench.db" if name == "sqlite" else args.postgres_url
             for name in args.backends.split(",")
         }
-        for name, url in urls.items():
-            if name == "sqlite":
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{base}/audit_bench.db{suffix}").unlink(missing_ok=True)
-            prepare(name, url)
-        started = time.perf_counter()
-        for phase, seconds in build(urls, n, settings).items():
-            print(f"# built: {phase} {seconds:.1f} s")
-        print(f"# built in {time.perf_counter() - started:.0f} s, load average {os.getloadavg()[0]:.1f}")
+        if args.reuse:
+            for name, url in urls.items():
+                assert _head_seq(url) == n, f"{name}: no log of {n} entries to reuse"
+            print("# reusing the databases of a --keep run")
+        else:
+            for name, url in urls.items():
+                if name == "sqlite":
+                    for suffix in ("", "-wal", "-shm"):
+                        Path(f"{base}/audit_bench.db{suffix}").unlink(missing_ok=True)
+                prepare(name, url)
+            started = time.perf_counter()
+            for phase, seconds in build(urls, n, settings).items():
+                print(f"# built: {phase} {seconds:.1f} s")
+            print(f"# built in {time.perf_counter() - started:.0f} s, load average {os.getloadavg()[0]:.1f}")
         for name, url in urls.items():
             print(f"# {name}: audit_event {_size_mb(name, url):,.0f} MB with its indexes")
         started = time.perf_counter()
@@ -343,18 +388,46 @@ def main() -> None:
         print("|---|---:|---|---:|---:|---:|---:|---:|")
         for name, url in urls.items():
             read = measure("read", url)
+            reads = [("read every row's 23 values (baseline)", read["seconds"], read)]
+            if name == "sqlite":
+                json_read = measure("read-json", url)
+                reads.append(
+                    (
+                        "read every row's JSON, SQLite reader's query (baseline)",
+                        json_read["seconds"],
+                        json_read,
+                    )
+                )
             runs = [("verify (CLI, default workers)", measure("verify", url))]
             if name in args.sequential.split(","):
                 runs.append(("verify (CLI, --workers 1)", measure("verify", url, 1)))
+            if args.before:
+                runs.append(
+                    (
+                        f"verify, CLI of {args.before} (default workers)",
+                        measure("verify", url, None, args.before),
+                    )
+                )
             hashed = measure("hash", url)
             for _, run in runs:
                 assert run["exit"] == 0 and run["ok"] and run["events"] == n, run
             rate = hashed["rows"] / hashed["seconds"]
             spec_rate = hashed["spec_rows"] / hashed["spec_seconds"]
+            hashes = []
+            if "sqlite_json_seconds" in hashed:
+                json_rate = hashed["rows"] / hashed["sqlite_json_seconds"]
+                hashes.append(
+                    (
+                        f"hash only, SQLite reader's JSON rows in memory ({hashed['rows']:,} rows; s = rate × N)",
+                        n / json_rate,
+                        hashed,
+                    )
+                )
             table = [
-                ("read every row (baseline)", read["seconds"], read),
+                *reads,
                 *((label, run["seconds"], run) for label, run in runs),
-                (f"hash only, in memory ({hashed['rows']:,} rows; s = rate × N)", n / rate, hashed),
+                *hashes,
+                (f"hash only, exact reader's rows in memory ({hashed['rows']:,} rows; s = rate × N)", n / rate, hashed),
                 (f"hash only, chain.event_hash ({hashed['spec_rows']:,} rows; s = rate × N)", n / spec_rate, hashed),
                 (f"hash only, json.dumps recipe ({hashed['spec_rows']:,} rows; s = rate × N)",
                  n * hashed["json_seconds"] / hashed["spec_rows"], hashed),
@@ -362,8 +435,19 @@ def main() -> None:
             for label, seconds, m in table:
                 print(f"| {name} | {n:,} | {label} | {seconds:.1f} | {n / seconds:,.0f} | "
                       f"{seconds / read['seconds']:.2f} | {m['peak_rss_mb']:.0f} | {m['load']:.1f} |", flush=True)  # fmt: skip
-        if not args.keep and "postgresql" in urls:
+        if not (args.keep or args.reuse) and "postgresql" in urls:
             _drop_postgres(args.postgres_url)
+
+
+def _head_seq(url: str) -> int | None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(text("SELECT last_seq FROM audit_chain_head WHERE chain = 'main'"))
+    except Exception:  # no such database or table
+        return None
+    finally:
+        engine.dispose()
 
 
 def _size_mb(name: str, url: str) -> float:
