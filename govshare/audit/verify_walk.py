@@ -277,6 +277,8 @@ def parallel(
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     results = context.Queue()
+    if walk.dialect == "sqlite":
+        verify_sqlite.supported(conn)  # probed once, here, for the children too
     spans = ranges(first.expected, walk.head_seq, workers)
     parts = [Part(lo, hi, first, first) for lo, hi in spans]
     counters = [context.Value("q", 0) for _ in parts[:-1]]

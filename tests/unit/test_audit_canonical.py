@@ -99,6 +99,7 @@ def _sqlite() -> sqlite3.Connection:
 
 def test_sqlites_json_object_writes_every_string_and_integer_as_json_dumps():
     db = _sqlite()
+    assert "".join(verify_sqlite.code_point_chunks()) == EVERY_CODE_POINT
     assert verify_sqlite.writes_like_json_dumps(db)  # every code point, 64-bit bounds, null
     for value in [*SPECIAL_STRINGS, "".join(SPECIAL_STRINGS), 0, -1, 2**63 - 1, None]:
         (written,) = db.execute("SELECT CAST(json_object('k', ?) AS BLOB)", (value,)).fetchone()
