@@ -36,7 +36,7 @@ from govshare.web.deps import SessionDep, SettingsDep
 
 PREFIX = "/api/v1/exchange/data"
 OPERATIONS = {"lookup": Operation.LOOKUP, "verify": Operation.VERIFY, "profile": Operation.PROFILE,
-              "export": Operation.BULK_EXPORT}  # route name → operation, for malformed requests  # fmt: skip
+              "export": Operation.BULK_EXPORT, "search": Operation.SEARCH}  # route name → operation, for malformed requests  # fmt: skip
 
 
 class AuditedRoute(APIRoute):

@@ -15,13 +15,9 @@ from pydantic import BaseModel, Field
 from govshare.exchange import data_api
 from govshare.exchange.data_api import CODE, REFUSALS, CallDep, LimiterDep
 from govshare.exchange.data_schemas import ProvenancePublic
-from govshare.exchange.models import Operation
 from govshare.exchange.search import DEFAULT_LIMIT, MAX_LIMIT
 from govshare.exchange.search import search as search_records
 from govshare.web.deps import SessionDep, SettingsDep
-
-# AuditedRoute audits a request FastAPI refuses as malformed (limit=abc) under its route's operation.
-data_api.OPERATIONS["search"] = Operation.SEARCH
 
 
 class SearchHitPublic(BaseModel):
