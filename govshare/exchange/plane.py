@@ -101,10 +101,7 @@ class DataPlane:
         self.session_factory, self.settings, self.limiter = session_factory, settings, limiter
         bind = session_factory.kw.get("bind")
         self._engine = bind if isinstance(bind, Engine) else None  # a Connection: tests, one transaction
-        remote = self._engine is not None and self._engine.dialect.name != "sqlite"
-        self.audit = GroupCommit(
-            session_factory, settings, flush_in_thread=self._engine is not None, statements_in_thread=remote
-        )
+        self.audit = GroupCommit(session_factory, settings, flush_in_thread=self._engine is not None)
         self._proxy: Any = None
         self.answered = collections.Counter[str]()  # "cached" / "session": how calls were answered
         self._record_sql = _RECORD_SQL  # SQLite: one statement per lookup; PostgreSQL: batches
