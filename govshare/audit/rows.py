@@ -23,6 +23,15 @@ COLUMNS: tuple[str, ...] = (
     "prev_hash", "hash",
 )  # fmt: skip
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's SQLite DateTime stores a value
+# PostgreSQL: one array a column and one statement for the whole batch (executemany went through
+# psycopg's per-row Python, 12% of a lookup's CPU in the benchmark's profile).
+_PG_TYPES = {"seq": "bigint", "occurred_at": "timestamptz", "application_id": "integer", "user_id": "integer",
+             "department_id": "integer", "latency_ms": "integer", "items": "json"}  # fmt: skip
+_PG_INSERT = (
+    f"INSERT INTO audit_event ({', '.join(COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"%s::{_PG_TYPES.get(c, 'text')}[]" for c in COLUMNS)
+    + ")"
+)
 
 
 def _sql(dialect: str) -> tuple[str, str, str]:
@@ -64,5 +73,9 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]], last_hash: s
         )
         return tuple(values[c] for c in COLUMNS)
 
-    cursor.executemany(_STATEMENTS[dialect][1], [stored(row) for row in rows])
+    values = [stored(row) for row in rows]
+    if sqlite:
+        cursor.executemany(_STATEMENTS[dialect][1], values)
+    else:
+        cursor.execute(_PG_INSERT, [list(column) for column in zip(*values, strict=True)])
     cursor.execute(_STATEMENTS[dialect][2], (last_hash, rows[0]["chain"]))
