@@ -40,6 +40,10 @@ taken just before each run.
     .venv/bin/pip install -e '.[bench]'         # datasette
     .venv/bin/python benchmarks/exchange_lookup.py [--records 1000000] [--backends sqlite,postgresql]
         [--connections 10,32,50] [--workers 1,2] [--duration 30] [--warmup 5] [--profile 20]
+        [--redis redis://127.0.0.1:6379/0]
+
+--redis URL: runs with several workers share each grant's rate-limit bucket in that Redis
+(GOVSHARE_REDIS_URL), as a deployment of several processes must; one worker keeps its own.
 
 --profile N: per backend, at the first --workers count, the server's CPU time per answer at 1 and 32
 connections (10 s each, from /proc), then a py-spy record (100 Hz, --gil: the samples of the thread
@@ -508,11 +512,18 @@ def serving(command: list[str], env: dict[str, str], log: Path, probe: str = "/"
 
 @contextlib.contextmanager
 def govshare(
-    backend: str, url: str, tmp: Path, keys: Path, workers: int, credentials: tuple[str, str]
+    backend: str,
+    url: str,
+    tmp: Path,
+    keys: Path,
+    workers: int,
+    credentials: tuple[str, str],
+    redis_url: str | None = None,
 ) -> Iterator[tuple[Server, Path, dict[str, str]]]:
-    """``govshare serve`` on ``url``; a fresh token; the wrk script and the headers of a lookup."""
+    """``govshare serve`` on ``url``; a fresh token; the wrk script and the headers of a lookup. With
+    ``redis_url`` the workers draw every grant's rate limit from one bucket in Redis."""
     command = [str(BIN / "govshare"), "serve", "--port", "{port}", "--no-migrate", "--workers", str(workers)]
-    env = ENV | {"GOVSHARE_DATABASE_URL": url}
+    env = ENV | {"GOVSHARE_DATABASE_URL": url} | ({"GOVSHARE_REDIS_URL": redis_url} if redis_url else {})
     with serving(command, env, tmp / f"govshare-{backend}.log", "/api/v1/oauth/jwks") as server:
         headers = {"Authorization": f"Bearer {issue_token(url, *credentials)}"} | CASE
         yield server, lua_script(tmp / "lookup.lua", keys, LOOKUP_PATH, "", headers), headers
@@ -533,9 +544,17 @@ def run_backend(
     ]  # fmt: skip
     for connections in [int(c) for c in args.connections.split(",")]:
         for w in [int(w) for w in args.workers.split(",")]:
-            with govshare(backend, url, tmp, keys, w, (client_id, secret)) as (server, script, headers):
+            shared = args.redis if w > 1 else None
+            with govshare(backend, url, tmp, keys, w, (client_id, secret), shared) as (
+                server,
+                script,
+                headers,
+            ):
                 check_lookup(server.url, headers, next(iter(sample.values())))
-                label = (backend, f"govshare, {w} worker{'s' if w > 1 else ''}")
+                label = (
+                    backend,
+                    f"govshare, {w} worker{'s' if w > 1 else ''}" + (", Redis buckets" if shared else ""),
+                )
                 results.append(measure(label, server, connections, args, script, url))
                 report(results[-1])
         for name, command, env, other_script in others:
@@ -641,6 +660,10 @@ def main() -> None:
     parser.add_argument("--key-sample", type=int, default=200_000, help="random keys wrk draws from")
     parser.add_argument("--profile", type=int, default=0, help="py-spy this many seconds per backend (0: no)")
     parser.add_argument("--postgres-url", default=POSTGRES_URL, help=f"default {POSTGRES_URL}")
+    parser.add_argument(
+        "--redis", default=None, help="with several workers, share the rate-limit buckets in this Redis "
+        "(e.g. redis://127.0.0.1:6379/0), as a multi-process deployment must",
+    )  # fmt: skip
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk (Debian's package), then run again")
