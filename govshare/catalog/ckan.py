@@ -230,7 +230,7 @@ def package_search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 def _package_counts(ctx: Context) -> dict[int, int]:
     stmt = select(Resource.provider_id, func.count()).where(PUBLISHED).group_by(Resource.provider_id)
-    return {provider: count for provider, count in ctx.session.execute(stmt).tuples()}
+    return {provider: count for provider, count in ctx.session.execute(stmt)}
 
 
 def organization_list(ctx: Context, params: dict[str, Any]) -> list[Any]:

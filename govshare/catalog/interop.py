@@ -94,8 +94,6 @@ async def _ckan_request(request: Request) -> CkanRequest:
     return CkanRequest(data)
 
 
-@ckan_router.api_route("/api/3/action/{action}", methods=["GET", "POST"], response_class=JSONResponse)
-@ckan_router.api_route("/api/action/{action}", methods=["GET", "POST"], response_class=JSONResponse)
 def ckan_action(
     action: str,
     call: Annotated[CkanRequest, Depends(_ckan_request)],
@@ -125,6 +123,19 @@ def ckan_action(
         failure = ckan.ServerError("Internal Server Error")
     envelope.update(success=False, error=failure.error())
     return JSONResponse(envelope, status_code=failure.status)
+
+
+# One route a path and method, each with its own OpenAPI operation id (a route of two methods would
+# give both the same id, which client generators refuse).
+for _path, _version in (("/api/3/action/{action}", "v3"), ("/api/action/{action}", "unversioned")):
+    for _method in ("GET", "POST"):
+        ckan_router.add_api_route(
+            _path,
+            ckan_action,
+            methods=[_method],
+            response_class=JSONResponse,
+            operation_id=f"ckan_action_{_version}_{_method.lower()}",
+        )
 
 
 @ckan_router.get("/api/3")

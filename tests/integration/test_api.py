@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from tests.factories import PASSWORD, dept_code, resource_in
@@ -213,3 +215,13 @@ def test_api_docs_use_only_local_assets(client):
     assert "/docs-assets/swagger-ui-bundle.js" in page
     assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
     assert client.get("/openapi.json").json()["info"]["title"].startswith("govshare")
+
+
+def test_every_operation_in_the_openapi_schema_has_its_own_id(client):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # FastAPI warns of a duplicate operation id while it builds the schema
+        paths = client.get("/openapi.json").json()["paths"]
+    ids = [op["operationId"] for methods in paths.values() for op in methods.values() if "operationId" in op]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    ckan = paths["/api/3/action/{action}"]
+    assert set(ckan) == {"get", "post"} and ckan["get"]["operationId"] != ckan["post"]["operationId"]
