@@ -7,6 +7,7 @@ connections, FastAPI and Starlette were 54% of the CPU of an answer (docs/benchm
 middleware recognises ``GET /api/v1/exchange/data/resources/{code}/records/{key}`` by one regular
 expression and hands it straight to ``DataPlane.lookup`` — the same call the framework route
 makes — and answers with the same body, headers and error shape; everything else passes through.
+``web.app.Platform`` puts it ahead of FastAPI's whole middleware stack, behind the metrics only.
 
 The framework route stays: it is what /docs describes, and what answers when
 ``GOVSHARE_EXCHANGE_DATA_LANE=false``. tests/integration/test_exchange_data_plane.py asks both the

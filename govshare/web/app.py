@@ -7,11 +7,13 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Receive, Scope, Send
 
 from govshare import __version__
 from govshare.core.db import make_engine, make_session_factory
@@ -33,6 +35,23 @@ Authenticate with `POST /api/v1/auth/token` and send `Authorization: Bearer <tok
 """
 
 
+class Platform(FastAPI):
+    """The FastAPI app with two pure-ASGI layers in front of its whole middleware stack.
+
+    ``MetricsMiddleware`` first, so every answer is counted and timed — the error middleware's 500s and
+    the size limit's refusals too. Then ``DataLane``, which answers the exchange lookup itself
+    (lane.py); every other request goes on into FastAPI's stack (error handling, the body limit, the
+    session cookie, routing). Ahead of that stack the lookup skips its five wrappers, each a coroutine
+    and, for the error middleware, a wrapped ``send`` per message."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._front = MetricsMiddleware(DataLane(super().__call__, platform=self))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._front(scope, receive, send)
+
+
 def create_app(
     settings: Settings | None = None,
     session_factory: sessionmaker[Session] | None = None,
@@ -42,7 +61,7 @@ def create_app(
     settings = settings or get_settings()
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.database_url))
-    app = FastAPI(
+    app = Platform(
         title="govshare 政务信息资源共享平台",
         version=__version__,
         description=DESCRIPTION,
@@ -70,8 +89,6 @@ def create_app(
             "/data/resources/": settings.max_data_upload_bytes,
         },
     )
-    app.add_middleware(DataLane, platform=app)  # the data API's lookup, in front of routing (lane.py)
-    app.add_middleware(MetricsMiddleware)  # outermost: counts every answer, the size limit's refusals too
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     from govshare.audit.api import router as audit_router

@@ -71,3 +71,20 @@ def test_other_hosts_need_the_metrics_token(session):
         assert remote.get("/metrics", headers={"Authorization": "Bearer s3cret-scraper"}).status_code == 200
     with TestClient(create_app(make_test_settings(), session_factory), client=("203.0.113.9", 5000)) as far:
         assert far.get("/metrics").json()["error"]["code"] == "metrics_forbidden"
+
+
+def test_an_unexpected_failure_is_answered_500_and_counted_under_its_route(session):
+    app = create_app(make_test_settings(), session.info["factory"])
+
+    @app.get("/api/v1/test-only/fails/{n}")
+    def fails(n: int) -> None:
+        raise RuntimeError(f"boom {n}")
+
+    with TestClient(app, raise_server_exceptions=False) as local:
+        before = local.get("/metrics").text
+        answer = local.get("/api/v1/test-only/fails/7")
+        assert answer.status_code == 500
+        after = local.get("/metrics").text
+    counted = "govshare_http_requests_total"
+    labels = {"route": "/api/v1/test-only/fails/{n}", "method": "GET", "status": "5xx"}
+    assert sample(after, counted, **labels) == sample(before, counted, **labels) + 1
