@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import Text, cast, delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -272,3 +272,8 @@ def test_a_batch_written_through_the_driver_reads_back_as_the_orm_would_store_it
     assert [documented_hash(e) for e in stored] == [e.hash for e in stored]
     assert stored[1].prev_hash == stored[0].hash and stored[2].prev_hash == stored[1].hash
     assert session.get(AuditChainHead, stored[0].chain).last_hash == stored[2].hash
+    texts = session.execute(
+        select(cast(AuditEvent.items, Text)).where(AuditEvent.seq.in_(seqs)).order_by(AuditEvent.seq)
+    ).scalars()
+    assert list(texts) == [json.dumps(["姓名", 'quote"back\\slash'])] * 3  # the ORM's very text
+    assert [e.application_id for e in stored] == [None] * 3 and [e.latency_ms for e in stored] == [0, 1, 2]
