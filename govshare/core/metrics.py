@@ -27,3 +27,17 @@ def histogram(name: str, documentation: str, labels: tuple[str, ...] = ()) -> Hi
         _metrics[name] = Histogram(name, documentation, labels, buckets=LATENCY_BUCKETS, registry=REGISTRY)
     metric: Histogram = _metrics[name]
     return metric
+
+
+_children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+
+def labelled(metric: Any, *values: str) -> Any:
+    """``metric.labels(*values)``, kept: prometheus_client validates the values and takes a lock at
+    every ``labels()`` call, which the data API's hot path pays twice a request. Label values here are
+    bounded (route templates, status classes, operations, resources, applications, refusal codes)."""
+    key = (id(metric), values)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = metric.labels(*values)
+    return found

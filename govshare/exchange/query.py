@@ -159,11 +159,11 @@ def count_call(call: Call, refusal: DomainError | None) -> None:
     """The call in /metrics: by operation, resource, application and outcome, and its latency."""
     app = call.application
     outcome = audit.Outcome.REFUSED if refusal else audit.Outcome.ALLOWED
-    CALLS.labels(
-        call.operation, call.resource_code or "", str(app.id) if app else "", str(outcome),
+    metrics.labelled(
+        CALLS, call.operation, call.resource_code or "", str(app.id) if app else "", str(outcome),
         refusal.code if refusal else "",
     ).inc()  # fmt: skip
-    CALL_LATENCY.labels(call.operation).observe(time.perf_counter() - call.started)
+    metrics.labelled(CALL_LATENCY, call.operation).observe(time.perf_counter() - call.started)
 
 
 def audit_call(session: Session, settings: Settings, call: Call, refusal: DomainError | None) -> None:

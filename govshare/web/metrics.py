@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govshare.core.errors import PermissionDenied
-from govshare.core.metrics import REGISTRY, counter, histogram
+from govshare.core.metrics import REGISTRY, counter, histogram, labelled
 
 REQUESTS = counter(
     "govshare_http_requests_total", "HTTP requests answered, by route template, method and status class",
@@ -60,8 +60,8 @@ class MetricsMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or UNMATCHED
             method = scope.get("method", "")
-            REQUESTS.labels(template, method, f"{status // 100}xx").inc()
-            LATENCY.labels(template, method).observe(time.perf_counter() - started)
+            labelled(REQUESTS, template, method, f"{status // 100}xx").inc()
+            labelled(LATENCY, template, method).observe(time.perf_counter() - started)
 
 
 router = APIRouter(tags=["运维 operations"])
