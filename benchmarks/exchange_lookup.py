@@ -127,6 +127,12 @@ STEPS = [
         (),
     ),
     ("session open/close", ("web/deps.py",), ()),
+    ("metrics (/metrics counters and histograms)", ("web/metrics.py", "prometheus_client/"), ()),
+    (
+        "data lane + plane (headers, cached views, batching, answer bytes)",
+        ("exchange/lane.py", "exchange/plane.py", "exchange/views.py"),
+        (),
+    ),
     ("FastAPI/Starlette (routing, deps, middleware)", ("fastapi/", "starlette/", "govshare/web/"), ()),
     ("uvicorn/uvloop/asyncio (HTTP, event loop)", ("uvicorn/", "uvloop", "httptools", "asyncio/"), ()),
     ("anyio thread pool, thread switches", ("anyio/", "threading.py", "concurrent/"), ()),
